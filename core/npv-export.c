@@ -1,0 +1,394 @@
+/* npv-export.c: writing arrays to .npy, CSV and TSV
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "npv-export"
+
+#include "npv-export.h"
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "npv-error.h"
+#include "npv-npy.h"
+#include "npv-value.h"
+#include "npv-writer.h"
+
+#define GATHER_BUFFER (1 << 20)
+#define TEXT_FLUSH (1 << 20)
+
+/* Where bytes go: an atomic file or a plain descriptor. */
+typedef struct
+{
+  NpvWriter *writer;
+  int fd;
+} Sink;
+
+static gboolean
+sink_write (Sink        *sink,
+            const void  *data,
+            gsize        len,
+            GError     **error)
+{
+  const guint8 *p = data;
+
+  if (sink->writer != NULL)
+    return npv_writer_write (sink->writer, data, len, error);
+
+  while (len > 0)
+    {
+      gssize n = write (sink->fd, p, len);
+
+      if (n < 0)
+        {
+          int errsv = errno;
+
+          if (errsv == EINTR)
+            continue;
+          g_set_error (error, NPV_ERROR, NPV_ERROR_IO, "cannot write: %s", g_strerror (errsv));
+          return FALSE;
+        }
+      p += n;
+      len -= n;
+    }
+  return TRUE;
+}
+
+gboolean
+npv_export_format_from_string (const char      *name,
+                               NpvExportFormat *format)
+{
+  if (g_ascii_strcasecmp (name, "npy") == 0)
+    *format = NPV_EXPORT_NPY;
+  else if (g_ascii_strcasecmp (name, "csv") == 0)
+    *format = NPV_EXPORT_CSV;
+  else if (g_ascii_strcasecmp (name, "tsv") == 0)
+    *format = NPV_EXPORT_TSV;
+  else
+    return FALSE;
+  return TRUE;
+}
+
+gboolean
+npv_export_format_from_path (const char      *path,
+                             NpvExportFormat *format)
+{
+  const char *dot = strrchr (path, '.');
+
+  if (dot == NULL || strchr (dot, '/') != NULL)
+    return FALSE;
+  if (g_ascii_strcasecmp (dot, ".tab") == 0)
+    {
+      *format = NPV_EXPORT_TSV;
+      return TRUE;
+    }
+  return npv_export_format_from_string (dot + 1, format);
+}
+
+/* ---------------------------------------------------------------------- */
+/* .npy                                                                    */
+
+/* Copies @len items @stride bytes apart into @out. */
+static void
+gather (guint8       *out,
+        const guint8 *row,
+        gint64        len,
+        gint64        stride,
+        gsize         itemsize)
+{
+  switch (itemsize)
+    {
+    case 1:
+      for (gint64 i = 0; i < len; i++)
+        out[i] = row[i * stride];
+      break;
+    case 2:
+      for (gint64 i = 0; i < len; i++)
+        memcpy (out + 2 * i, row + i * stride, 2);
+      break;
+    case 4:
+      for (gint64 i = 0; i < len; i++)
+        memcpy (out + 4 * i, row + i * stride, 4);
+      break;
+    case 8:
+      for (gint64 i = 0; i < len; i++)
+        memcpy (out + 8 * i, row + i * stride, 8);
+      break;
+    default:
+      for (gint64 i = 0; i < len; i++)
+        memcpy (out + itemsize * i, row + i * stride, itemsize);
+      break;
+    }
+}
+
+static gboolean
+write_npy (NpvArray      *array,
+           Sink          *sink,
+           GCancellable  *cancellable,
+           GError       **error)
+{
+  gboolean c_contig = npv_array_is_c_contiguous (array);
+  gboolean f_contig = npv_array_is_f_contiguous (array);
+  gboolean fortran = !c_contig && f_contig;
+  g_autoptr(GBytes) header = npv_npy_header_build (array->dtype, array->ndim, array->shape, fortran);
+  gsize itemsize = array->dtype->itemsize;
+  g_autofree guint8 *buffer = NULL;
+  gsize buffered = 0;
+  gsize capacity;
+  NpvRowIter iter;
+  const guint8 *row;
+  gint64 len, stride;
+  guint64 n_rows = 0;
+
+  if (!sink_write (sink, g_bytes_get_data (header, NULL), g_bytes_get_size (header), error))
+    return FALSE;
+  if (array->count == 0 || itemsize == 0)
+    return TRUE;
+
+  /* The whole view is one run of bytes: write it as it is. */
+  if (c_contig || f_contig)
+    {
+      const guint8 *base = npv_array_get_base (array);
+      guint64 total = (guint64) array->count * itemsize;
+
+      for (guint64 done = 0; done < total;)
+        {
+          guint64 n = MIN (total - done, (guint64) 64 << 20);
+
+          if (g_cancellable_set_error_if_cancelled (cancellable, error))
+            return FALSE;
+          if (!sink_write (sink, base + done, n, error))
+            return FALSE;
+          done += n;
+        }
+      return TRUE;
+    }
+
+  capacity = MAX (GATHER_BUFFER / itemsize, 1) * itemsize;
+  buffer = g_malloc (capacity);
+  npv_row_iter_init (&iter, array, fortran, 0, -1);
+  while (npv_row_iter_next (&iter, &row, &len, &stride))
+    {
+      if ((++n_rows & 1023) == 0 && g_cancellable_set_error_if_cancelled (cancellable, error))
+        return FALSE;
+
+      while (len > 0)
+        {
+          gint64 room = (capacity - buffered) / itemsize;
+          gint64 n = MIN (len, room);
+
+          gather (buffer + buffered, row, n, stride, itemsize);
+          buffered += n * itemsize;
+          row += n * stride;
+          len -= n;
+          if (buffered == capacity)
+            {
+              if (!sink_write (sink, buffer, buffered, error))
+                return FALSE;
+              buffered = 0;
+            }
+        }
+    }
+  return sink_write (sink, buffer, buffered, error);
+}
+
+/* ---------------------------------------------------------------------- */
+/* CSV and TSV                                                             */
+
+void
+npv_append_table_cell (GString    *out,
+                       const char *text,
+                       gsize       len,
+                       char        delimiter)
+{
+  gboolean quote = FALSE;
+
+  for (gsize i = 0; i < len; i++)
+    if (text[i] == delimiter || text[i] == '"' || text[i] == '\n' || text[i] == '\r')
+      {
+        quote = TRUE;
+        break;
+      }
+
+  if (!quote)
+    {
+      g_string_append_len (out, text, len);
+      return;
+    }
+
+  g_string_append_c (out, '"');
+  for (gsize i = 0; i < len; i++)
+    {
+      if (text[i] == '"')
+        g_string_append_c (out, '"');
+      g_string_append_c (out, text[i]);
+    }
+  g_string_append_c (out, '"');
+}
+
+static void
+append_cell (GString        *line,
+             GString        *scratch,
+             const NpvLeaf  *leaf,
+             const guint8   *item,
+             char            delimiter)
+{
+  g_string_truncate (scratch, 0);
+  npv_append_item_text (scratch, leaf->dtype, item + leaf->offset);
+  npv_append_table_cell (line, scratch->str, scratch->len, delimiter);
+}
+
+static gboolean
+write_table (NpvArray      *array,
+             Sink          *sink,
+             char           delimiter,
+             GCancellable  *cancellable,
+             GError       **error)
+{
+  g_autoptr(GArray) leaves = npv_dtype_collect_leaves (array->dtype);
+  g_autoptr(GString) out = g_string_sized_new (TEXT_FLUSH + 4096);
+  g_autoptr(GString) scratch = g_string_new (NULL);
+  gboolean is_record = array->dtype->kind == NPV_KIND_STRUCT;
+  gint64 n_rows = array->ndim == 0 ? 1 : array->shape[0];
+  gint64 n_cols = array->ndim == 2 ? array->shape[1] : 1;
+  const guint8 *base = npv_array_get_base (array);
+
+  if (array->ndim > 2)
+    {
+      g_set_error (error, NPV_ERROR, NPV_ERROR_INVALID_ARGUMENT,
+                   "a table holds at most 2 dimensions, but the selection has %u; "
+                   "select a plane first", array->ndim);
+      return FALSE;
+    }
+
+  if (is_record)
+    {
+      for (gint64 j = 0; j < n_cols; j++)
+        for (guint k = 0; k < leaves->len; k++)
+          {
+            const NpvLeaf *leaf = &g_array_index (leaves, NpvLeaf, k);
+            g_autoptr(GString) name = g_string_new (NULL);
+
+            if (array->ndim == 2)
+              {
+                const char *bracket = strchr (leaf->name, '[');
+
+                /* x -> x[3]; y[0] -> y[3,0] */
+                if (bracket != NULL && strchr (leaf->name, '.') == NULL)
+                  g_string_append_printf (name, "%.*s[%" G_GINT64_FORMAT ",%s",
+                                          (int) (bracket - leaf->name), leaf->name, j, bracket + 1);
+                else
+                  g_string_append_printf (name, "%s[%" G_GINT64_FORMAT "]", leaf->name, j);
+              }
+            else
+              g_string_append (name, leaf->name);
+
+            if (j > 0 || k > 0)
+              g_string_append_c (out, delimiter);
+            npv_append_table_cell (out, name->str, name->len, delimiter);
+          }
+      g_string_append_c (out, '\n');
+    }
+
+  for (gint64 i = 0; i < n_rows; i++)
+    {
+      const guint8 *row = array->ndim == 0 ? base : base + i * array->strides[0];
+
+      if ((i & 1023) == 1023 && g_cancellable_set_error_if_cancelled (cancellable, error))
+        return FALSE;
+
+      for (gint64 j = 0; j < n_cols; j++)
+        {
+          const guint8 *item = array->ndim == 2 ? row + j * array->strides[1] : row;
+
+          for (guint k = 0; k < leaves->len; k++)
+            {
+              if (j > 0 || k > 0)
+                g_string_append_c (out, delimiter);
+              append_cell (out, scratch, &g_array_index (leaves, NpvLeaf, k), item, delimiter);
+            }
+
+          if (out->len >= TEXT_FLUSH)
+            {
+              if (!sink_write (sink, out->str, out->len, error))
+                return FALSE;
+              g_string_truncate (out, 0);
+            }
+        }
+      g_string_append_c (out, '\n');
+    }
+
+  return sink_write (sink, out->str, out->len, error);
+}
+
+static gboolean
+export_to_sink (NpvArray         *array,
+                Sink             *sink,
+                NpvExportFormat   format,
+                GCancellable     *cancellable,
+                GError          **error)
+{
+  if (npv_dtype_has_object (array->dtype))
+    {
+      g_set_error (error, NPV_ERROR, NPV_ERROR_UNSUPPORTED,
+                   "Python objects (dtype |O) cannot be written to this format");
+      return FALSE;
+    }
+
+  switch (format)
+    {
+    case NPV_EXPORT_NPY:
+      return write_npy (array, sink, cancellable, error);
+    case NPV_EXPORT_CSV:
+      return write_table (array, sink, ',', cancellable, error);
+    case NPV_EXPORT_TSV:
+      return write_table (array, sink, '\t', cancellable, error);
+    default:
+      g_assert_not_reached ();
+    }
+  return FALSE;
+}
+
+gboolean
+npv_export_array (NpvArray         *array,
+                  const char       *path,
+                  NpvExportFormat   format,
+                  NpvExportFlags    flags,
+                  GCancellable     *cancellable,
+                  GError          **error)
+{
+  Sink sink = { NULL, -1 };
+
+  if (format != NPV_EXPORT_NPY && array->ndim > 2)
+    {
+      g_set_error (error, NPV_ERROR, NPV_ERROR_INVALID_ARGUMENT,
+                   "%s: a table holds at most 2 dimensions, but the selection has %u; "
+                   "select a plane first", path, array->ndim);
+      return FALSE;
+    }
+
+  sink.writer = npv_writer_new (path, (flags & NPV_EXPORT_OVERWRITE) != 0, error);
+  if (sink.writer == NULL)
+    return FALSE;
+
+  if (!export_to_sink (array, &sink, format, cancellable, error))
+    {
+      npv_writer_abort (sink.writer);
+      return FALSE;
+    }
+  return npv_writer_commit (sink.writer, error);
+}
+
+gboolean
+npv_export_array_to_fd (NpvArray         *array,
+                        int               fd,
+                        NpvExportFormat   format,
+                        GCancellable     *cancellable,
+                        GError          **error)
+{
+  Sink sink = { NULL, fd };
+
+  return export_to_sink (array, &sink, format, cancellable, error);
+}

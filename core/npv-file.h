@@ -1,0 +1,79 @@
+/* npv-file.h: a file opened by its content, and the members in it
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <glib.h>
+
+#include "npv-array.h"
+#include "npv-npy.h"
+#include "npv-source.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+  NPV_FILE_FORMAT_NPY,
+  NPV_FILE_FORMAT_NPZ,
+  NPV_FILE_FORMAT_NPY_GZ,
+  NPV_FILE_FORMAT_PICKLE,
+} NpvFileFormat;
+
+typedef enum {
+  NPV_STORAGE_MAPPED,   /* a plain .npy, memory-mapped */
+  NPV_STORAGE_STORED,   /* an uncompressed zip member, mapped in place */
+  NPV_STORAGE_DEFLATE,  /* a compressed zip member */
+  NPV_STORAGE_GZIP,
+  NPV_STORAGE_PICKLE,
+} NpvStorage;
+
+typedef struct _NpvFile NpvFile;
+typedef struct _NpvMember NpvMember;
+
+/* One array of a file. Immutable; owned by its NpvFile. */
+struct _NpvMember
+{
+  char *name;            /* "" for a plain .npy; the key for archives */
+  NpvStorage storage;
+  NpvNpyHeader header;
+};
+
+/* Opens @path and finds what it holds by its first bytes, never by its
+ * name. Errors name the file and say what was expected and found. */
+NpvFile         *npv_file_open            (const char     *path,
+                                           GError        **error);
+
+/* The same for bytes in memory; @name is used in messages. */
+NpvFile         *npv_file_open_bytes      (GBytes         *bytes,
+                                           const char     *name,
+                                           GError        **error);
+
+NpvFile         *npv_file_ref             (NpvFile        *file);
+void             npv_file_unref           (NpvFile        *file);
+
+const char      *npv_file_get_path        (NpvFile        *file);
+NpvFileFormat    npv_file_get_format      (NpvFile        *file);
+guint64          npv_file_get_size        (NpvFile        *file);
+guint            npv_file_get_n_members   (NpvFile        *file);
+const NpvMember *npv_file_get_member      (NpvFile        *file,
+                                           guint           index);
+
+/* By name; archives also accept the name with ".npy". For a plain .npy
+ * file only "" (or %NULL) names the array. */
+const NpvMember *npv_file_lookup_member   (NpvFile        *file,
+                                           const char     *name,
+                                           GError        **error);
+
+/* A view of all of the member's items. Fails for object arrays (their data
+ * is a pickle) and when the data is shorter than the header promises. */
+NpvArray        *npv_file_open_array      (NpvFile         *file,
+                                           const NpvMember *member,
+                                           GError         **error);
+
+const char      *npv_file_format_to_string (NpvFileFormat  format);
+const char      *npv_storage_to_string     (NpvStorage     storage);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (NpvFile, npv_file_unref)
+
+G_END_DECLS

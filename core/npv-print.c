@@ -1,0 +1,174 @@
+/* npv-print.c: an array as numpy's print() lays it out
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "npv-print"
+
+#include "npv-print.h"
+
+#include "npv-literal.h"
+#include "npv-value.h"
+
+typedef struct
+{
+  const NpvArray *array;
+  const NpvPrintOptions *options;
+  gboolean summarise;
+  guint width;
+  GString *scratch;
+  GString *out;
+} Printer;
+
+static void
+item_text (Printer      *pr,
+           const guint8 *item)
+{
+  const NpvDType *dtype = pr->array->dtype;
+
+  g_string_truncate (pr->scratch, 0);
+  if (dtype->kind == NPV_KIND_UNICODE)
+    {
+      g_autoptr(GString) text = g_string_new (NULL);
+
+      npv_append_item_text (text, dtype, item);
+      npv_append_python_str_repr (pr->scratch, text->str, text->len);
+    }
+  else
+    npv_append_item_text (pr->scratch, dtype, item);
+}
+
+/* Indices shown along an axis of length @n: all, or the edges. */
+static gboolean
+skip_to (Printer *pr,
+         gint64   n,
+         gint64  *i)
+{
+  gint64 edge = pr->options->edge_items;
+
+  if (pr->summarise && n > 2 * edge && *i == edge)
+    {
+      *i = n - edge;
+      return TRUE;
+    }
+  return FALSE;
+}
+
+static void
+measure (Printer      *pr,
+         guint         axis,
+         const guint8 *ptr)
+{
+  const NpvArray *a = pr->array;
+
+  if (axis == a->ndim)
+    {
+      item_text (pr, ptr);
+      pr->width = MAX (pr->width, g_utf8_strlen (pr->scratch->str, -1));
+      return;
+    }
+  for (gint64 i = 0; i < a->shape[axis]; i++)
+    {
+      skip_to (pr, a->shape[axis], &i);
+      measure (pr, axis + 1, ptr + i * a->strides[axis]);
+    }
+}
+
+static void
+pad_item (Printer *pr)
+{
+  guint len = g_utf8_strlen (pr->scratch->str, -1);
+
+  for (guint k = len; k < pr->width; k++)
+    g_string_append_c (pr->out, ' ');
+  g_string_append (pr->out, pr->scratch->str);
+}
+
+static void
+print_axis (Printer      *pr,
+            guint         axis,
+            const guint8 *ptr)
+{
+  const NpvArray *a = pr->array;
+  gint64 n = a->shape[axis];
+  gboolean last = axis + 1 == a->ndim;
+  gsize line_start;
+
+  g_string_append_c (pr->out, '[');
+  line_start = pr->out->len - axis - 1;
+
+  for (gint64 i = 0; i < n; i++)
+    {
+      if (skip_to (pr, n, &i))
+        {
+          if (last)
+            g_string_append (pr->out, " ...");
+          else
+            {
+              g_string_append (pr->out, "\n");
+              for (guint k = 0; k <= axis; k++)
+                g_string_append_c (pr->out, ' ');
+              g_string_append (pr->out, "...");
+            }
+        }
+
+      if (last)
+        {
+          item_text (pr, ptr + i * a->strides[axis]);
+          if (i > 0 || (pr->summarise && n > 2 * pr->options->edge_items && i > 0))
+            {
+              /* Wrap before the item when it would pass the line width. */
+              if (pr->out->len - line_start + 1 + pr->width + 1 > pr->options->line_width)
+                {
+                  g_string_append_c (pr->out, '\n');
+                  line_start = pr->out->len;
+                  for (guint k = 0; k <= axis; k++)
+                    g_string_append_c (pr->out, ' ');
+                }
+              else
+                g_string_append_c (pr->out, ' ');
+            }
+          pad_item (pr);
+        }
+      else
+        {
+          if (i > 0)
+            {
+              for (guint k = axis + 2; k < a->ndim + 1; k++)
+                g_string_append_c (pr->out, '\n');
+              for (guint k = 0; k <= axis; k++)
+                g_string_append_c (pr->out, ' ');
+            }
+          print_axis (pr, axis + 1, ptr + i * a->strides[axis]);
+        }
+    }
+  g_string_append_c (pr->out, ']');
+}
+
+void
+npv_array_print (GString               *out,
+                 const NpvArray        *array,
+                 const NpvPrintOptions *options)
+{
+  g_autoptr(GString) scratch = g_string_new (NULL);
+  Printer pr = { array, options, (guint64) array->count > options->threshold, 0, scratch, out };
+  const guint8 *base = npv_array_get_base (array);
+
+  if (array->ndim == 0)
+    {
+      item_text (&pr, base);
+      g_string_append (out, scratch->str);
+      return;
+    }
+  if (array->count == 0)
+    {
+      for (guint k = 0; k < array->ndim; k++)
+        g_string_append_c (out, '[');
+      for (guint k = 0; k < array->ndim; k++)
+        g_string_append_c (out, ']');
+      return;
+    }
+
+  measure (&pr, 0, base);
+  print_axis (&pr, 0, base);
+}

@@ -1,0 +1,34 @@
+/* npv-source.h: the bytes behind an array
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct _NpvSource NpvSource;
+
+/* Maps @path read-only. An empty file gives an empty source. The name used
+ * in messages is @path as given. Errors: NPV_ERROR_IO. */
+NpvSource    *npv_source_new_for_path (const char  *path,
+                                       GError     **error);
+
+/* A source over bytes in memory (built-in examples, inflated data). */
+NpvSource    *npv_source_new_for_bytes (GBytes     *bytes,
+                                        const char *name);
+
+NpvSource    *npv_source_ref          (NpvSource   *source);
+void          npv_source_unref        (NpvSource   *source);
+
+const char   *npv_source_get_name     (NpvSource   *source);
+guint64       npv_source_get_size     (NpvSource   *source);
+
+/* All the bytes, mapped. Valid as long as the source lives. */
+const guint8 *npv_source_get_data     (NpvSource   *source);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (NpvSource, npv_source_unref)
+
+G_END_DECLS

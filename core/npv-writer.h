@@ -1,0 +1,35 @@
+/* npv-writer.h: writing a file without ever leaving half of one
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct _NpvWriter NpvWriter;
+
+/* Starts writing @path through a temporary file in the same folder. Unless
+ * @overwrite, an existing @path is an NPV_ERROR_EXISTS error, now and again
+ * at commit (nothing is ever replaced behind the user's back). */
+NpvWriter *npv_writer_new    (const char     *path,
+                              gboolean        overwrite,
+                              GError        **error);
+
+/* Buffered; large blocks go straight to the file. */
+gboolean   npv_writer_write  (NpvWriter      *writer,
+                              const void     *data,
+                              gsize           len,
+                              GError        **error);
+
+/* Moves the temporary file into place and frees @writer. On failure the
+ * temporary file is removed and @path is as it was. */
+gboolean   npv_writer_commit (NpvWriter      *writer,
+                              GError        **error);
+
+/* Removes the temporary file and frees @writer. */
+void       npv_writer_abort  (NpvWriter      *writer);
+
+G_END_DECLS
