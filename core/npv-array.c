@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "npv-error.h"
+#include "npv-literal.h"
 
 static void
 array_clear (gpointer data)
@@ -155,32 +156,100 @@ npv_array_is_f_contiguous (const NpvArray *array)
   return TRUE;
 }
 
+static void
+append_field_names (GString        *out,
+                    const NpvDType *dtype)
+{
+  for (guint i = 0; i < dtype->n_fields; i++)
+    {
+      if (i > 0)
+        g_string_append (out, ", ");
+      g_string_append (out, dtype->fields[i].name);
+    }
+}
+
+/* The longest leading part of @path naming a field of @dtype: a name may
+ * itself contain dots, and the whole wins over a split. */
+static const NpvField *
+match_field (const NpvDType  *dtype,
+             const char      *path,
+             const char     **rest)
+{
+  const char *end = path + strlen (path);
+
+  for (;;)
+    {
+      const NpvField *field = npv_dtype_find_field (dtype, path, end - path);
+
+      /* "a." names nothing: a dot must be followed by a name. */
+      if (field != NULL && !(*end == '.' && end[1] == '\0'))
+        {
+          *rest = *end == '.' ? end + 1 : end;
+          return field;
+        }
+      if (end == path)
+        return NULL;
+      do
+        end--;
+      while (end > path && *end != '.');
+      if (*end != '.')
+        return NULL;
+    }
+}
+
 NpvArray *
 npv_array_select_field (NpvArray    *array,
                         const char  *path,
                         GError     **error)
 {
-  NpvDType *field;
-  gsize offset = 0;
-  NpvArray *view;
+  g_autoptr(NpvArray) view = npv_array_ref (array);
+  const char *p = path;
 
-  field = npv_dtype_lookup_field (array->dtype, path, &offset, error);
-  if (field == NULL)
-    return NULL;
-
-  view = array_copy (array);
-  npv_dtype_unref (view->dtype);
-  view->dtype = npv_dtype_ref (field);
-  view->offset += offset;
-  if (field->kind == NPV_KIND_SUBARRAY && array->ndim + field->sub_ndim > NPV_MAX_DIMS)
+  /* One step per field name: array['a']['b'], where 'a' may be a subarray
+   * of records that adds its dimensions before 'b' is taken. */
+  while (*p != '\0' || view == array)
     {
-      g_set_error (error, NPV_ERROR, NPV_ERROR_UNSUPPORTED,
-                   "field “%s” would give more than %d dimensions", path, NPV_MAX_DIMS);
+      const NpvField *field;
+      NpvArray *next;
+      const char *rest;
+
+      if (view->dtype->kind != NPV_KIND_STRUCT)
+        {
+          g_autofree char *name = npv_dtype_get_name (view->dtype);
+
+          g_set_error (error, NPV_ERROR, NPV_ERROR_INVALID_ARGUMENT,
+                       "no field “%s”: the items are %s, not records", path, name);
+          return NULL;
+        }
+      field = match_field (view->dtype, p, &rest);
+      if (field == NULL)
+        {
+          g_autoptr(GString) names = g_string_new (NULL);
+
+          append_field_names (names, view->dtype);
+          g_set_error (error, NPV_ERROR, NPV_ERROR_INVALID_ARGUMENT,
+                       "no field “%s” in the record (its fields: %s)", p, names->str);
+          return NULL;
+        }
+      if (field->dtype->kind == NPV_KIND_SUBARRAY &&
+          view->ndim + field->dtype->sub_ndim > NPV_MAX_DIMS)
+        {
+          g_set_error (error, NPV_ERROR, NPV_ERROR_UNSUPPORTED,
+                       "field “%s” would give more than %d dimensions", path, NPV_MAX_DIMS);
+          return NULL;
+        }
+
+      next = array_copy (view);
+      npv_dtype_unref (next->dtype);
+      next->dtype = npv_dtype_ref (field->dtype);
+      next->offset += field->offset;
+      expand_subarray (next);
       npv_array_unref (view);
-      return NULL;
+      view = next;
+      p = rest;
     }
-  expand_subarray (view);
-  return view;
+
+  return g_steal_pointer (&view);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -208,12 +277,13 @@ index_fail (IndexParser *p,
 {
   g_autofree char *why = NULL;
   va_list args;
+  g_autofree char *shown = g_utf8_make_valid (p->start, -1);
 
   va_start (args, format);
   why = g_strdup_vprintf (format, args);
   va_end (args);
   g_set_error (p->error, NPV_ERROR, NPV_ERROR_INVALID_ARGUMENT,
-               "invalid index “%s”: %s at character %d", p->start, why,
+               "invalid index “%s”: %s at character %d", shown, why,
                (int) (p->pos - p->start) + 1);
   return FALSE;
 }
@@ -262,16 +332,13 @@ npv_index_parse (const char  *text,
                  GError     **error)
 {
   IndexParser p = { text, text, error };
-  gboolean bracket = FALSE;
   gboolean ellipsis = FALSE;
 
   memset (index, 0, sizeof *index);
   skip_ws (&p);
   if (*p.pos == '[')
-    {
-      bracket = TRUE;
-      p.pos++;
-    }
+    return index_fail (&p, "write the index without brackets, as it stands between a[ and ] "
+                       "(a list such as [1] would be numpy’s fancy indexing, which is not supported)");
 
   for (;;)
     {
@@ -279,7 +346,7 @@ npv_index_parse (const char  *text,
       gboolean present;
 
       skip_ws (&p);
-      if (*p.pos == '\0' || (bracket && *p.pos == ']'))
+      if (*p.pos == '\0')
         break;  /* empty, or a trailing comma as in a[3,] */
 
       if (index->n_items == G_N_ELEMENTS (index->items))
@@ -338,17 +405,16 @@ npv_index_parse (const char  *text,
           p.pos++;
           continue;
         }
-      if (*p.pos == '\0' || (bracket && *p.pos == ']'))
+      if (*p.pos == '\0')
         break;
-      return index_fail (&p, "unexpected “%c”", *p.pos);
+      {
+        g_autoptr(GString) what = g_string_new (NULL);
+
+        npv_append_char_description (what, p.pos, strlen (p.pos));
+        return index_fail (&p, "unexpected %s", what->str);
+      }
     }
 
-  if (bracket)
-    {
-      if (*p.pos != ']')
-        return index_fail (&p, "missing “]”");
-      p.pos++;
-    }
   skip_ws (&p);
   if (*p.pos != '\0')
     return index_fail (&p, "unexpected text after the index");

@@ -76,7 +76,7 @@ NpvArray *npv_array_select_field   (NpvArray        *array,
                                     const char      *path,
                                     GError         **error);
 
-/* Parses @text as a numpy basic index. Surrounding brackets are allowed.
+/* Parses @text as a numpy basic index, written as between a[ and ].
  * NPV_ERROR_INVALID_ARGUMENT with the position on bad syntax. */
 gboolean  npv_index_parse          (const char      *text,
                                     NpvIndex        *index,

@@ -99,6 +99,8 @@ static const TypeName type_names[] = {
   { "string_", NPV_KIND_BYTES, 0 }, { "void", NPV_KIND_VOID, 0 },
   { "object", NPV_KIND_OBJECT, 8 }, { "object_", NPV_KIND_OBJECT, 8 },
   { "datetime64", NPV_KIND_DATETIME, 8 }, { "timedelta64", NPV_KIND_TIMEDELTA, 8 },
+  { "object0", NPV_KIND_OBJECT, 8 }, { "void0", NPV_KIND_VOID, 0 },
+  { "bytes0", NPV_KIND_BYTES, 0 }, { "str0", NPV_KIND_UNICODE, 0 },
 };
 
 /* Single-character type codes. */
@@ -261,7 +263,9 @@ parse_time_unit (const char   *text,
     *unit = NPV_TIME_UNIT_GENERIC;
   else if (!npv_time_unit_from_string (u, close - u, unit) || *unit == NPV_TIME_UNIT_GENERIC)
     {
-      set_dtype_error (error, text, "unknown time unit “%.*s”", (int) (close - u), u);
+      g_autofree char *unit_text = g_utf8_make_valid (u, close - u);
+
+      set_dtype_error (error, text, "unknown time unit “%s”", unit_text);
       return FALSE;
     }
   *multiplier = (gint64) mult;
@@ -284,7 +288,7 @@ npv_dtype_new_from_string (const char  *text,
 
   g_return_val_if_fail (text != NULL, NULL);
 
-  if (*p == '<' || *p == '>' || *p == '=' || *p == '|' || *p == '!')
+  if (*p == '<' || *p == '>' || *p == '=' || *p == '|')
     order = *p++;
 
   if (*p == '\0')
@@ -307,6 +311,12 @@ npv_dtype_new_from_string (const char  *text,
       kind = type_names[i].kind;
       size = type_names[i].size;
       flexible = size == 0;
+      /* numpy takes a byte order before a name only for the time types. */
+      if (p != text && kind != NPV_KIND_DATETIME && kind != NPV_KIND_TIMEDELTA)
+        {
+          set_dtype_error (error, text, "a byte order cannot come before the name “%s”", p);
+          return NULL;
+        }
       if (kind == NPV_KIND_DATETIME || kind == NPV_KIND_TIMEDELTA)
         {
           if (!parse_time_unit (text, p + len, &unit, &multiplier, error))
@@ -337,7 +347,10 @@ npv_dtype_new_from_string (const char  *text,
         {
           if (!lookup_typecode (code, &kind, &size))
             {
-              set_dtype_error (error, text, "unknown type code “%c”", code);
+              g_autoptr(GString) what = g_string_new (NULL);
+
+              npv_append_char_description (what, p - 1, strlen (p - 1));
+              set_dtype_error (error, text, "unknown type code %s", what->str);
               return NULL;
             }
           flexible = size == 0;
@@ -346,7 +359,11 @@ npv_dtype_new_from_string (const char  *text,
         {
           if (!lookup_kind_size (code, number, &kind))
             {
-              set_dtype_error (error, text, "no type “%c” of %" G_GUINT64_FORMAT " bytes", code, number);
+              g_autoptr(GString) what = g_string_new (NULL);
+
+              npv_append_char_description (what, digits - 1, strlen (digits - 1));
+              set_dtype_error (error, text, "no type %s of %" G_GUINT64_FORMAT " bytes",
+                               what->str, number);
               return NULL;
             }
           size = kind == NPV_KIND_UNICODE ? number * 4 : number;
@@ -387,9 +404,11 @@ shape_from_literal (const NpvLiteral  *lit,
                     GArray            *shape,
                     GError           **error)
 {
+  /* numpy: a bare integer n is (n,), except 1, which means no subarray. */
   if (lit->kind == NPV_LITERAL_INT && !lit->big && lit->integer >= 0)
     {
-      g_array_append_val (shape, lit->integer);
+      if (lit->integer != 1)
+        g_array_append_val (shape, lit->integer);
       return TRUE;
     }
   if (lit->kind == NPV_LITERAL_TUPLE || lit->kind == NPV_LITERAL_LIST)
@@ -398,8 +417,7 @@ shape_from_literal (const NpvLiteral  *lit,
         {
           const NpvLiteral *item = g_ptr_array_index (lit->items, i);
 
-          if ((item->kind != NPV_LITERAL_INT && item->kind != NPV_LITERAL_BOOL) ||
-              item->big || item->integer < 0)
+          if (item->kind != NPV_LITERAL_INT || item->big || item->integer < 0)
             break;
           g_array_append_val (shape, item->integer);
         }
@@ -961,10 +979,10 @@ npv_dtype_is_swapped (const NpvDType *dtype)
   return dtype->byteorder != (G_BYTE_ORDER == G_LITTLE_ENDIAN ? '<' : '>');
 }
 
-static const NpvField *
-find_field (const NpvDType *dtype,
-            const char     *name,
-            gsize           len)
+const NpvField *
+npv_dtype_find_field (const NpvDType *dtype,
+                      const char     *name,
+                      gsize           len)
 {
   for (guint i = 0; i < dtype->n_fields; i++)
     {
@@ -981,71 +999,6 @@ find_field (const NpvDType *dtype,
         return f;
     }
   return NULL;
-}
-
-NpvDType *
-npv_dtype_lookup_field (const NpvDType  *dtype,
-                        const char      *path,
-                        gsize           *offset,
-                        GError         **error)
-{
-  const NpvDType *current = dtype;
-  gsize total = 0;
-  const char *p = path;
-
-  if (dtype->kind != NPV_KIND_STRUCT)
-    {
-      g_autofree char *name = npv_dtype_get_name (dtype);
-
-      g_set_error (error, NPV_ERROR, NPV_ERROR_INVALID_ARGUMENT,
-                   "no field “%s”: the data type is %s, not a record", path, name);
-      return NULL;
-    }
-
-  for (;;)
-    {
-      const NpvField *field = NULL;
-      const char *dot;
-
-      /* A name may itself contain dots: the whole rest wins over a split. */
-      field = find_field (current, p, strlen (p));
-      if (field != NULL)
-        {
-          total += field->offset;
-          current = field->dtype;
-          break;
-        }
-
-      dot = strchr (p, '.');
-      while (dot != NULL)
-        {
-          field = find_field (current, p, dot - p);
-          if (field != NULL && field->dtype->kind == NPV_KIND_STRUCT)
-            break;
-          field = NULL;
-          dot = strchr (dot + 1, '.');
-        }
-      if (field == NULL)
-        {
-          g_autoptr(GString) names = g_string_new (NULL);
-
-          for (guint i = 0; i < current->n_fields; i++)
-            {
-              if (i > 0)
-                g_string_append (names, ", ");
-              g_string_append (names, current->fields[i].name);
-            }
-          g_set_error (error, NPV_ERROR, NPV_ERROR_INVALID_ARGUMENT,
-                       "no field “%s” in the record (its fields: %s)", path, names->str);
-          return NULL;
-        }
-      total += field->offset;
-      current = field->dtype;
-      p = dot + 1;
-    }
-
-  *offset = total;
-  return (NpvDType *) current;
 }
 
 static void

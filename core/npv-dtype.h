@@ -110,12 +110,10 @@ gboolean    npv_dtype_has_object       (const NpvDType    *dtype);
 /* Whether the item bytes are in the opposite order of this machine's. */
 gboolean    npv_dtype_is_swapped       (const NpvDType    *dtype);
 
-/* Finds a field by name or title; @path may name nested fields "a.b".
- * Returns the field's dtype (borrowed) and its offset in the record. */
-NpvDType   *npv_dtype_lookup_field     (const NpvDType    *dtype,
-                                        const char        *path,
-                                        gsize             *offset,
-                                        GError           **error);
+/* The field named @name (@len bytes) or titled so, or %NULL. */
+const NpvField *npv_dtype_find_field   (const NpvDType    *dtype,
+                                        const char        *name,
+                                        gsize              len);
 
 /* The scalar columns of @dtype, subarrays expanded in C order.
  * Returns an array of NpvLeaf that frees its contents. */

@@ -15,6 +15,7 @@ struct _NpvFile
 {
   NpvSource *source;
   NpvFileFormat format;
+  gboolean in_memory;
   GPtrArray *members;
 };
 
@@ -70,6 +71,7 @@ npv_storage_to_string (NpvStorage storage)
     case NPV_STORAGE_DEFLATE: return "deflate";
     case NPV_STORAGE_GZIP: return "gzip";
     case NPV_STORAGE_PICKLE: return "pickle";
+    case NPV_STORAGE_MEMORY: return "memory";
     default: return "?";
     }
 }
@@ -95,13 +97,14 @@ open_npy (NpvFile  *file,
       return FALSE;
     }
   member->name = g_strdup ("");
-  member->storage = NPV_STORAGE_MAPPED;
+  member->storage = file->in_memory ? NPV_STORAGE_MEMORY : NPV_STORAGE_MAPPED;
   g_ptr_array_add (file->members, member);
   return TRUE;
 }
 
 static NpvFile *
 file_open_source (NpvSource  *source,
+                  gboolean    in_memory,
                   GError    **error)
 {
   g_autoptr(NpvFile) file = g_atomic_rc_box_new0 (NpvFile);
@@ -110,6 +113,7 @@ file_open_source (NpvSource  *source,
   const char *name = npv_source_get_name (source);
 
   file->source = npv_source_ref (source);
+  file->in_memory = in_memory;
   file->members = g_ptr_array_new_with_free_func ((GDestroyNotify) member_free);
 
   if (size == 0)
@@ -170,7 +174,7 @@ npv_file_open (const char  *path,
 
   if (source == NULL)
     return NULL;
-  return file_open_source (source, error);
+  return file_open_source (source, FALSE, error);
 }
 
 NpvFile *
@@ -180,7 +184,7 @@ npv_file_open_bytes (GBytes      *bytes,
 {
   g_autoptr(NpvSource) source = npv_source_new_for_bytes (bytes, name);
 
-  return file_open_source (source, error);
+  return file_open_source (source, TRUE, error);
 }
 
 const char *

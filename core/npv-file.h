@@ -26,6 +26,7 @@ typedef enum {
   NPV_STORAGE_DEFLATE,  /* a compressed zip member */
   NPV_STORAGE_GZIP,
   NPV_STORAGE_PICKLE,
+  NPV_STORAGE_MEMORY,   /* made in memory (examples) */
 } NpvStorage;
 
 typedef struct _NpvFile NpvFile;

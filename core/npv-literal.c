@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "npv-error.h"
+#include "npv-format.h"
 
 /* Far deeper than any real dtype; keeps hostile headers off the C stack. */
 #define MAX_DEPTH 64
@@ -114,6 +115,34 @@ is_ident_char (char c)
   return g_ascii_isalnum (c) || c == '_' || (guchar) c >= 0x80;
 }
 
+void
+npv_append_char_description (GString    *out,
+                             const char *p,
+                             gsize       avail)
+{
+  gunichar c = avail > 0 ? g_utf8_get_char_validated (p, avail) : (gunichar) -1;
+
+  if (c == (gunichar) -1 || c == (gunichar) -2)
+    g_string_append_printf (out, "byte 0x%02x", avail > 0 ? (guchar) *p : 0);
+  else if (g_unichar_isprint (c))
+    {
+      g_string_append (out, "“");
+      g_string_append_unichar (out, c);
+      g_string_append (out, "”");
+    }
+  else
+    g_string_append_printf (out, "U+%04X", c);
+}
+
+static char *
+describe_char (Parser *p)
+{
+  GString *out = g_string_new (NULL);
+
+  npv_append_char_description (out, p->pos, p->end - p->pos);
+  return g_string_free (out, FALSE);
+}
+
 static void
 append_unichar (GString  *out,
                 gunichar  c)
@@ -141,6 +170,26 @@ read_hex (Parser  *p,
       p->pos++;
     }
   *out = value;
+  return TRUE;
+}
+
+/* g_utf8_validate() stops at NUL, which Python strings may hold. */
+static gboolean
+utf8_valid_with_nuls (const char *text,
+                      gsize       len)
+{
+  const char *p = text, *end = text + len;
+
+  while (p < end)
+    {
+      const char *bad;
+
+      if (g_utf8_validate_len (p, end - p, &bad))
+        return TRUE;
+      if (*bad != '\0')
+        return FALSE;
+      p = bad + 1;
+    }
   return TRUE;
 }
 
@@ -288,7 +337,7 @@ parse_string (Parser   *p,
         }
     }
 
-  if (!bytes && !g_utf8_validate_len (out->str, out->len, NULL))
+  if (!bytes && !utf8_valid_with_nuls (out->str, out->len))
     {
       fail (p, "String is not valid text");
       return NULL;
@@ -300,55 +349,135 @@ parse_string (Parser   *p,
   return lit;
 }
 
+/* digit (["_"] digit)*, as Python spells digit runs; returns the end, or
+ * @s itself when no digit starts there. */
+static const char *
+scan_digits (const char *s,
+             const char *end,
+             guint       base,
+             gboolean    leading_underscore)
+{
+  const char *p = s;
+  gboolean any = FALSE;
+
+  while (p < end)
+    {
+      const char *q = p;
+
+      if (*q == '_' && (any || leading_underscore))
+        q++;
+      if (q < end && g_ascii_isxdigit (*q) && g_ascii_xdigit_value (*q) < (int) base)
+        {
+          p = q + 1;
+          any = TRUE;
+        }
+      else
+        break;
+    }
+  return any ? p : s;
+}
+
 static NpvLiteral *
 parse_number (Parser   *p,
               gboolean  negative)
 {
   const char *begin = p->pos;
+  const char *end = p->end;
+  const char *digits, *digits_end;
   gboolean is_float = FALSE;
   guint base = 10;
   guint64 magnitude = 0;
   gboolean big = FALSE;
-  gboolean any_digit = FALSE;
   NpvLiteral *lit;
 
-  if (*p->pos == '0' && p->pos + 1 < p->end && strchr ("xXoObB", p->pos[1]) != NULL)
+  if (end - begin >= 2 && begin[0] == '0' && strchr ("xXoObB", begin[1]) != NULL)
     {
-      char b = g_ascii_tolower (p->pos[1]);
+      char b = g_ascii_tolower (begin[1]);
 
       base = b == 'x' ? 16 : b == 'o' ? 8 : 2;
-      p->pos += 2;
-    }
-
-  for (; p->pos < p->end; p->pos++)
-    {
-      char c = *p->pos;
-      int digit;
-
-      if (c == '_')
-        continue;
-      if (base == 10 && (c == '.' || c == 'e' || c == 'E' || c == 'j' || c == 'J'))
+      digits = begin + 2;
+      digits_end = scan_digits (digits, end, base, TRUE);
+      if (digits_end == digits)
         {
-          is_float = TRUE;
-          if ((c == 'e' || c == 'E') && p->pos + 1 < p->end && (p->pos[1] == '+' || p->pos[1] == '-'))
-            p->pos++;
-          continue;
+          p->pos = digits;
+          fail (p, "Malformed number");
+          return NULL;
         }
-      if (is_float && g_ascii_isdigit (c))
-        continue;
-      digit = g_ascii_isxdigit (c) ? g_ascii_xdigit_value (c) : -1;
-      if (digit < 0 || digit >= (int) base)
-        break;
-      any_digit = TRUE;
-      if (magnitude > (G_MAXUINT64 - digit) / base)
-        big = TRUE;
-      else
-        magnitude = magnitude * base + digit;
+      p->pos = digits_end;
+    }
+  else
+    {
+      const char *q;
+
+      digits = begin;
+      digits_end = scan_digits (begin, end, 10, FALSE);
+      q = digits_end;
+      if (q < end && *q == '.')
+        {
+          const char *frac = scan_digits (q + 1, end, 10, FALSE);
+
+          if (frac == q + 1 && digits_end == begin)
+            {
+              p->pos = q;
+              fail (p, "Malformed number");
+              return NULL;
+            }
+          q = frac;
+          is_float = TRUE;
+        }
+      else if (digits_end == begin)
+        {
+          fail (p, "Malformed number");
+          return NULL;
+        }
+      if (q < end && (*q == 'e' || *q == 'E'))
+        {
+          const char *exp = q + 1;
+          const char *exp_end;
+
+          if (exp < end && (*exp == '+' || *exp == '-'))
+            exp++;
+          exp_end = scan_digits (exp, end, 10, FALSE);
+          if (exp_end == exp)
+            {
+              p->pos = exp;
+              fail (p, "Malformed exponent");
+              return NULL;
+            }
+          q = exp_end;
+          is_float = TRUE;
+        }
+      if (q < end && (*q == 'j' || *q == 'J'))
+        {
+          q++;
+          is_float = TRUE;
+        }
+      p->pos = q;
+
+      if (!is_float)
+        {
+          gboolean nonzero = FALSE;
+
+          for (const char *d = digits; d < digits_end; d++)
+            nonzero |= *d != '0' && *d != '_';
+          if (digits[0] == '0' && nonzero)
+            {
+              p->pos = digits;
+              fail (p, "Leading zeros are not allowed in decimal integers");
+              return NULL;
+            }
+        }
     }
 
-  if (!is_float && !any_digit)
+  if (!is_float && (p->flags & NPV_LITERAL_PARSE_LONG_SUFFIX) && p->pos < p->end &&
+      (*p->pos == 'L' || *p->pos == 'l'))
+    p->pos++;
+
+  if (p->pos < p->end && (is_ident_char (*p->pos) || *p->pos == '.'))
     {
-      fail (p, "Malformed number “%.*s”", (int) (p->pos - begin), begin);
+      g_autofree char *what = describe_char (p);
+
+      fail (p, "Unexpected %s after a number", what);
       return NULL;
     }
 
@@ -360,14 +489,17 @@ parse_number (Parser   *p,
       return lit;
     }
 
-  if ((p->flags & NPV_LITERAL_PARSE_LONG_SUFFIX) && p->pos < p->end &&
-      (*p->pos == 'L' || *p->pos == 'l'))
-    p->pos++;
-
-  if (p->pos < p->end && is_ident_char (*p->pos))
+  for (const char *d = digits; d < digits_end; d++)
     {
-      fail (p, "Unexpected “%c” after a number", *p->pos);
-      return NULL;
+      int digit;
+
+      if (*d == '_')
+        continue;
+      digit = g_ascii_xdigit_value (*d);
+      if (magnitude > (G_MAXUINT64 - digit) / base)
+        big = TRUE;
+      else
+        magnitude = magnitude * base + digit;
     }
 
   lit = literal_new (NPV_LITERAL_INT);
@@ -415,7 +547,9 @@ parse_sequence (Parser         *p,
         {
           if (*p->pos != ',')
             {
-              fail (p, "Expected “,” or “%c”, found “%c”", close, *p->pos);
+              g_autofree char *what = describe_char (p);
+
+              fail (p, "Expected “,” or “%c”, found %s", close, what);
               return NULL;
             }
           p->pos++;
@@ -563,14 +697,23 @@ parse_value (Parser *p,
         }
 
       p->pos = begin;
-      fail (p, "Unexpected name “%.*s” (only literals are allowed)", (int) MIN (len, 40), begin);
+      {
+        /* Cut long names at a character boundary. */
+        const char *cut = begin + MIN (len, 40);
+
+        while (cut > begin && cut < begin + len && ((guchar) *cut & 0xc0) == 0x80)
+          cut--;
+        fail (p, "Unexpected name “%.*s%s” (only literals are allowed)",
+              (int) (cut - begin), begin, cut < begin + len ? "…" : "");
+      }
       return NULL;
     }
 
-  if (g_ascii_isprint (c))
-    fail (p, "Unexpected “%c”", c);
-  else
-    fail (p, "Unexpected byte 0x%02x", (guchar) c);
+  {
+    g_autofree char *what = describe_char (p);
+
+    fail (p, "Unexpected %s", what);
+  }
   return NULL;
 }
 
@@ -586,6 +729,12 @@ npv_literal_parse (const char            *text,
 
   if (error == NULL)
     p.error = &local_error;
+
+  if (!utf8_valid_with_nuls (text, len))
+    {
+      g_set_error (p.error, NPV_ERROR, NPV_ERROR_FORMAT, "The text is not valid UTF-8");
+      return NULL;
+    }
 
   lit = parse_value (&p, 0);
   if (lit == NULL)
@@ -715,8 +864,7 @@ npv_literal_append_repr (const NpvLiteral *literal,
       npv_append_python_str_repr (out, literal->text, literal->text_len);
       break;
     case NPV_LITERAL_BYTES:
-      g_string_append_c (out, 'b');
-      npv_append_python_str_repr (out, literal->text, literal->text_len);
+      npv_format_bytes (out, (const guint8 *) literal->text, literal->text_len, FALSE, FALSE);
       break;
     case NPV_LITERAL_TUPLE:
     case NPV_LITERAL_LIST:

@@ -65,6 +65,13 @@ void        npv_append_python_str_repr (GString    *out,
                                         const char *utf8,
                                         gsize       len);
 
+/* Describes the character at @p (at most @avail bytes) for a message:
+ * “é” for a printable character, “\x00” style for anything else, so that
+ * messages stay valid UTF-8 whatever the input. */
+void        npv_append_char_description (GString    *out,
+                                         const char *p,
+                                         gsize       avail);
+
 /* For DICT: the value for a str key, or %NULL. */
 const NpvLiteral *npv_literal_dict_lookup (const NpvLiteral *dict,
                                            const char       *key);

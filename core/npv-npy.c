@@ -199,8 +199,9 @@ npv_npy_header_parse (NpvNpyHeader  *header,
     {
       const NpvLiteral *dim = g_ptr_array_index (shape->items, i);
 
-      /* Python's bool is an int, and numpy accepts it. */
-      if (dim->kind != NPV_LITERAL_INT && dim->kind != NPV_LITERAL_BOOL)
+      /* numpy's header check lets a bool through (it is an int in
+       * Python), but np.load then fails on it: refuse it here. */
+      if (dim->kind != NPV_LITERAL_INT)
         {
           g_autofree char *repr = shorten_repr (shape);
 

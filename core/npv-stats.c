@@ -98,25 +98,81 @@ acc_merge (Acc       *acc,
   acc_merge_moments (acc, other->n, other->mean, other->m2);
 }
 
-/* Reduces @n doubles. Written so that the compiler keeps it branch-free. */
+/* Two lanes of doubles: GCC and Clang turn these into SSE2 on any x86-64
+ * (and into NEON elsewhere), with no intrinsics and no -ffast-math. */
+typedef double V2D __attribute__ ((vector_size (16)));
+typedef gint64 V2L __attribute__ ((vector_size (16)));
+
+static inline V2D
+select_v2d (V2L mask,
+            V2D a,
+            V2D b)
+{
+  return (V2D) (((V2L) a & mask) | ((V2L) b & ~mask));
+}
+
+/* Reduces @n doubles, four at a time in two independent lanes pairs, with
+ * masks instead of branches. NaN fails every comparison, so it never
+ * reaches min, max or the sums; infinities are counted and left out of the
+ * moments. */
 static void
 reduce_chunk (Acc          *acc,
               const double *v,
               gsize         n)
 {
-  double mn = acc->min, mx = acc->max;
-  double sum = 0.0;
-  guint64 nan = 0, pinf = 0, ninf = 0, finite = 0;
-  double mean, m2 = 0.0;
+  const V2D inf = { INFINITY, INFINITY };
+  const V2D zero = { 0.0, 0.0 };
+  V2D mn0 = { acc->min, acc->min }, mn1 = mn0;
+  V2D mx0 = { acc->max, acc->max }, mx1 = mx0;
+  V2D sum0 = zero, sum1 = zero;
+  V2L nan0 = { 0, 0 }, nan1 = nan0, pinf0 = nan0, pinf1 = nan0, ninf0 = nan0, ninf1 = nan0;
+  V2L fin0 = nan0, fin1 = nan0;
+  double mn, mx, sum, mean, m2 = 0.0;
+  guint64 finite;
+  gsize i = 0;
 
-  for (gsize i = 0; i < n; i++)
+  for (; i + 4 <= n; i += 4)
+    {
+      V2D x0, x1;
+      V2L f0, f1;
+
+      memcpy (&x0, v + i, sizeof x0);
+      memcpy (&x1, v + i + 2, sizeof x1);
+      f0 = (x0 - x0) == zero;
+      f1 = (x1 - x1) == zero;
+      nan0 += x0 != x0;
+      nan1 += x1 != x1;
+      pinf0 += x0 == inf;
+      pinf1 += x1 == inf;
+      ninf0 += x0 == -inf;
+      ninf1 += x1 == -inf;
+      fin0 += f0;
+      fin1 += f1;
+      mn0 = select_v2d (x0 < mn0, x0, mn0);
+      mn1 = select_v2d (x1 < mn1, x1, mn1);
+      mx0 = select_v2d (x0 > mx0, x0, mx0);
+      mx1 = select_v2d (x1 > mx1, x1, mx1);
+      sum0 += (V2D) ((V2L) x0 & f0);
+      sum1 += (V2D) ((V2L) x1 & f1);
+    }
+
+  /* The comparison masks are -1 for true. */
+  acc->nan_count -= nan0[0] + nan0[1] + nan1[0] + nan1[1];
+  acc->pos_inf -= pinf0[0] + pinf0[1] + pinf1[0] + pinf1[1];
+  acc->neg_inf -= ninf0[0] + ninf0[1] + ninf1[0] + ninf1[1];
+  finite = -(fin0[0] + fin0[1] + fin1[0] + fin1[1]);
+  mn = MIN (MIN (mn0[0], mn0[1]), MIN (mn1[0], mn1[1]));
+  mx = MAX (MAX (mx0[0], mx0[1]), MAX (mx1[0], mx1[1]));
+  sum = (sum0[0] + sum1[0]) + (sum0[1] + sum1[1]);
+
+  for (; i < n; i++)
     {
       double x = v[i];
       gboolean is_finite = (x - x) == 0.0;
 
-      nan += x != x;
-      pinf += x == INFINITY;
-      ninf += x == -INFINITY;
+      acc->nan_count += x != x;
+      acc->pos_inf += x == INFINITY;
+      acc->neg_inf += x == -INFINITY;
       finite += is_finite;
       mn = x < mn ? x : mn;
       mx = x > mx ? x : mx;
@@ -125,20 +181,34 @@ reduce_chunk (Acc          *acc,
 
   acc->min = mn;
   acc->max = mx;
-  acc->nan_count += nan;
-  acc->pos_inf += pinf;
-  acc->neg_inf += ninf;
   if (finite == 0)
     return;
 
   mean = sum / (double) finite;
-  for (gsize i = 0; i < n; i++)
-    {
-      double x = v[i];
-      double d = (x - x) == 0.0 ? x - mean : 0.0;
+  {
+    V2D mean2 = { mean, mean };
+    V2D q0 = zero, q1 = zero;
 
-      m2 += d * d;
-    }
+    for (i = 0; i + 4 <= n; i += 4)
+      {
+        V2D x0, x1, d0, d1;
+
+        memcpy (&x0, v + i, sizeof x0);
+        memcpy (&x1, v + i + 2, sizeof x1);
+        d0 = (V2D) ((V2L) (x0 - mean2) & ((x0 - x0) == zero));
+        d1 = (V2D) ((V2L) (x1 - mean2) & ((x1 - x1) == zero));
+        q0 += d0 * d0;
+        q1 += d1 * d1;
+      }
+    m2 = (q0[0] + q1[0]) + (q0[1] + q1[1]);
+    for (; i < n; i++)
+      {
+        double x = v[i];
+        double d = (x - x) == 0.0 ? x - mean : 0.0;
+
+        m2 += d * d;
+      }
+  }
   acc_merge_moments (acc, finite, mean, m2);
 }
 
