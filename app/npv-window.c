@@ -304,7 +304,6 @@ npv_window_dispose (GObject *object)
 
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
-  gtk_widget_dispose_template (GTK_WIDGET (self), NPV_TYPE_WINDOW);
 
   G_OBJECT_CLASS (npv_window_parent_class)->dispose (object);
 }
