@@ -676,3 +676,51 @@ npv_row_iter_next (NpvRowIter    *iter,
     }
   return TRUE;
 }
+
+/* ---------------------------------------------------------------------- */
+/* Row reading                                                             */
+
+void
+npv_row_reader_init (NpvRowReader   *reader,
+                     const NpvArray *array,
+                     gsize           capacity)
+{
+  reader->array = array;
+  reader->capacity = capacity;
+  reader->buffer = npv_source_get_fd (array->source) >= 0 ? g_malloc (capacity) : NULL;
+}
+
+void
+npv_row_reader_clear (NpvRowReader *reader)
+{
+  g_clear_pointer (&reader->buffer, g_free);
+}
+
+gboolean
+npv_row_reader_fetch (NpvRowReader  *reader,
+                      const guint8 **row,
+                      gint64         len,
+                      gint64         stride,
+                      GError       **error)
+{
+  const NpvArray *array = reader->array;
+  const guint8 *data = npv_source_get_data (array->source);
+  gsize itemsize = MAX (array->dtype->itemsize, 1);
+  const guint8 *lo, *hi;
+  gsize span;
+
+  if (reader->buffer == NULL || len <= 0)
+    return TRUE;
+
+  lo = *row + MIN (0, (len - 1) * stride);
+  hi = *row + MAX (0, (len - 1) * stride) + itemsize;
+  span = hi - lo;
+  /* Far apart: the pages in between would be copied for nothing. */
+  if (span > reader->capacity || span / 16 > (gsize) len * itemsize)
+    return TRUE;
+
+  if (!npv_source_read (array->source, lo - data, reader->buffer, span, error))
+    return FALSE;
+  *row = reader->buffer + (*row - lo);
+  return TRUE;
+}

@@ -113,6 +113,28 @@ gboolean  npv_row_iter_next        (NpvRowIter      *iter,
                                     gint64          *len,
                                     gint64          *stride);
 
+/* Reads rows for a sequential pass. A row given as a pointer into the
+ * mapping is copied into a buffer with pread() when its bytes are close
+ * together: on a page-cached file that is much cheaper than faulting the
+ * mapping in page by page (and a file cut short gives an error, not a
+ * signal). Rows spread far apart are left in the mapping. */
+typedef struct
+{
+  const NpvArray *array;
+  guint8 *buffer;
+  gsize capacity;
+} NpvRowReader;
+
+void      npv_row_reader_init      (NpvRowReader    *reader,
+                                    const NpvArray  *array,
+                                    gsize            capacity);
+void      npv_row_reader_clear     (NpvRowReader    *reader);
+gboolean  npv_row_reader_fetch     (NpvRowReader    *reader,
+                                    const guint8   **row,
+                                    gint64           len,
+                                    gint64           stride,
+                                    GError         **error);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NpvArray, npv_array_unref)
 
 G_END_DECLS

@@ -137,7 +137,9 @@ write_npy (NpvArray      *array,
   g_autofree guint8 *buffer = NULL;
   gsize buffered = 0;
   gsize capacity;
+  NpvRowReader reader;
   NpvRowIter iter;
+  gboolean ok = TRUE;
   const guint8 *row;
   gint64 len, stride;
   guint64 n_rows = 0;
@@ -147,11 +149,15 @@ write_npy (NpvArray      *array,
   if (array->count == 0 || itemsize == 0)
     return TRUE;
 
-  /* The whole view is one run of bytes: write it as it is. */
+  /* The whole view is one run of bytes: copy it as it is. */
   if (c_contig || f_contig)
     {
+      int fd = npv_source_get_fd (array->source);
       const guint8 *base = npv_array_get_base (array);
       guint64 total = (guint64) array->count * itemsize;
+
+      if (fd >= 0 && sink->writer != NULL)
+        return npv_writer_copy_range (sink->writer, fd, array->offset, total, error);
 
       for (guint64 done = 0; done < total;)
         {
@@ -168,13 +174,16 @@ write_npy (NpvArray      *array,
 
   capacity = MAX (GATHER_BUFFER / itemsize, 1) * itemsize;
   buffer = g_malloc (capacity);
+  npv_row_reader_init (&reader, array, 4 << 20);
   npv_row_iter_init (&iter, array, fortran, 0, -1);
-  while (npv_row_iter_next (&iter, &row, &len, &stride))
+  while (ok && npv_row_iter_next (&iter, &row, &len, &stride))
     {
       if ((++n_rows & 1023) == 0 && g_cancellable_set_error_if_cancelled (cancellable, error))
-        return FALSE;
+        ok = FALSE;
+      else
+        ok = npv_row_reader_fetch (&reader, &row, len, stride, error);
 
-      while (len > 0)
+      while (ok && len > 0)
         {
           gint64 room = (capacity - buffered) / itemsize;
           gint64 n = MIN (len, room);
@@ -185,13 +194,13 @@ write_npy (NpvArray      *array,
           len -= n;
           if (buffered == capacity)
             {
-              if (!sink_write (sink, buffer, buffered, error))
-                return FALSE;
+              ok = sink_write (sink, buffer, buffered, error);
               buffered = 0;
             }
         }
     }
-  return sink_write (sink, buffer, buffered, error);
+  npv_row_reader_clear (&reader);
+  return ok && sink_write (sink, buffer, buffered, error);
 }
 
 /* ---------------------------------------------------------------------- */

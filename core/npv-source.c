@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -22,6 +23,7 @@ struct _NpvSource
   char *name;
   const guint8 *data;
   guint64 size;
+  int fd;
   /* one of: */
   void *mapping;
   GBytes *bytes;
@@ -34,6 +36,8 @@ source_clear (gpointer data)
 
   if (source->mapping != NULL)
     munmap (source->mapping, source->size);
+  if (source->fd >= 0)
+    close (source->fd);
   g_clear_pointer (&source->bytes, g_bytes_unref);
   g_free (source->name);
 }
@@ -79,6 +83,7 @@ npv_source_new_for_path (const char  *path,
   source = g_atomic_rc_box_new0 (NpvSource);
   source->name = g_strdup (path);
   source->size = st.st_size;
+  source->fd = fd;
 
   if (st.st_size > 0)
     {
@@ -89,7 +94,6 @@ npv_source_new_for_path (const char  *path,
           int saved = errno;
 
           g_set_error (error, NPV_ERROR, NPV_ERROR_IO, "%s: cannot map: %s", path, g_strerror (saved));
-          close (fd);
           return NULL;
         }
       source->mapping = map;
@@ -98,7 +102,6 @@ npv_source_new_for_path (const char  *path,
   else
     source->data = (const guint8 *) "";
 
-  close (fd);
   return g_steal_pointer (&source);
 }
 
@@ -110,6 +113,7 @@ npv_source_new_for_bytes (GBytes     *bytes,
   gsize size;
 
   source->name = g_strdup (name);
+  source->fd = -1;
   source->bytes = g_bytes_ref (bytes);
   source->data = g_bytes_get_data (bytes, &size);
   source->size = size;
@@ -146,4 +150,61 @@ const guint8 *
 npv_source_get_data (NpvSource *source)
 {
   return source->data;
+}
+
+int
+npv_source_get_fd (NpvSource *source)
+{
+  return source->fd;
+}
+
+gboolean
+npv_source_read (NpvSource  *source,
+                 guint64     offset,
+                 void       *buffer,
+                 gsize       len,
+                 GError    **error)
+{
+  guint8 *p = buffer;
+
+  if (offset > source->size || len > source->size - offset)
+    {
+      g_set_error (error, NPV_ERROR, NPV_ERROR_TRUNCATED,
+                   "%s: reading past the end (%" G_GUINT64_FORMAT " bytes at %" G_GUINT64_FORMAT
+                   " of %" G_GUINT64_FORMAT ")", source->name, (guint64) len, offset, source->size);
+      return FALSE;
+    }
+
+  if (source->fd < 0)
+    {
+      memcpy (buffer, source->data + offset, len);
+      return TRUE;
+    }
+
+  while (len > 0)
+    {
+      gssize n = pread (source->fd, p, len, offset);
+
+      if (n < 0)
+        {
+          int saved = errno;
+
+          if (saved == EINTR)
+            continue;
+          g_set_error (error, NPV_ERROR, NPV_ERROR_IO, "%s: cannot read: %s",
+                       source->name, g_strerror (saved));
+          return FALSE;
+        }
+      if (n == 0)
+        {
+          g_set_error (error, NPV_ERROR, NPV_ERROR_TRUNCATED,
+                       "%s: the file changed on disk: it ends before byte %" G_GUINT64_FORMAT,
+                       source->name, offset + 1);
+          return FALSE;
+        }
+      p += n;
+      offset += n;
+      len -= n;
+    }
+  return TRUE;
 }

@@ -29,6 +29,19 @@ guint64       npv_source_get_size     (NpvSource   *source);
 /* All the bytes, mapped. Valid as long as the source lives. */
 const guint8 *npv_source_get_data     (NpvSource   *source);
 
+/* A descriptor open on the file (owned by the source), or -1 for sources
+ * in memory. Sequential scans read through it: on a page-cached file
+ * pread() into a small reused buffer beats faulting in the mapping. */
+int           npv_source_get_fd       (NpvSource   *source);
+
+/* Copies @len bytes at @offset into @buffer. Thread-safe. Fails with
+ * NPV_ERROR_TRUNCATED if the file has become shorter. */
+gboolean      npv_source_read         (NpvSource   *source,
+                                       guint64      offset,
+                                       void        *buffer,
+                                       gsize        len,
+                                       GError     **error);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NpvSource, npv_source_unref)
 
 G_END_DECLS

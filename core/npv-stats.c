@@ -39,11 +39,17 @@ typedef struct
 {
   NpvArray *array;
   gboolean fortran;
-  gint64 first_row;
-  gint64 n_rows;
+  /* rows of the view, or for a contiguous array a range of items */
+  gboolean contiguous;
+  gint64 first;
+  gint64 n;
   GCancellable *cancellable;
+  GError *error;
   Acc acc;
 } Job;
+
+/* Small enough to stay in the L2 cache between the read and the reduce. */
+#define READ_CHUNK (256 * 1024)
 
 static void
 acc_init (Acc *acc)
@@ -294,36 +300,96 @@ reduce_integers (Acc            *acc,
     }
 }
 
-static gpointer
-run_job (gpointer data)
+static void
+reduce_run (Job          *job,
+            const guint8 *row,
+            gint64        len,
+            gint64        stride)
 {
-  Job *job = data;
   const NpvDType *dtype = job->array->dtype;
   gboolean integer = dtype->kind != NPV_KIND_FLOAT;
   double values[CHUNK];
+
+  while (len > 0)
+    {
+      gsize n = MIN (len, CHUNK);
+
+      load_doubles (dtype, row, stride, n, values);
+      reduce_chunk (&job->acc, values, n);
+      if (integer)
+        reduce_integers (&job->acc, dtype, row, stride, n);
+      row += (gint64) n * stride;
+      len -= n;
+    }
+}
+
+/* A contiguous array is one run of items: read it in chunks. */
+static void
+run_contiguous (Job *job)
+{
+  NpvSource *source = job->array->source;
+  gsize itemsize = job->array->dtype->itemsize;
+  gsize per_chunk = MAX (READ_CHUNK / itemsize, 1);
+  guint64 offset = job->array->offset + (guint64) job->first * itemsize;
+  g_autofree guint8 *buffer = NULL;
+  gint64 left = job->n;
+
+  if (npv_source_get_fd (source) >= 0)
+    buffer = g_malloc (per_chunk * itemsize);
+
+  while (left > 0)
+    {
+      gsize n = MIN ((guint64) left, per_chunk);
+      const guint8 *items;
+
+      if (g_cancellable_is_cancelled (job->cancellable))
+        return;
+      if (buffer != NULL)
+        {
+          if (!npv_source_read (source, offset, buffer, n * itemsize, &job->error))
+            return;
+          items = buffer;
+        }
+      else
+        items = npv_source_get_data (source) + offset;
+      reduce_run (job, items, n, itemsize);
+      offset += n * itemsize;
+      left -= n;
+    }
+}
+
+static void
+run_rows (Job *job)
+{
+  NpvRowReader reader;
   NpvRowIter iter;
   const guint8 *row;
   gint64 len, stride;
   guint64 rows = 0;
 
-  acc_init (&job->acc);
-  npv_row_iter_init (&iter, job->array, job->fortran, job->first_row, job->n_rows);
+  npv_row_reader_init (&reader, job->array, 4 << 20);
+  npv_row_iter_init (&iter, job->array, job->fortran, job->first, job->n);
   while (npv_row_iter_next (&iter, &row, &len, &stride))
     {
       if ((++rows & 255) == 0 && g_cancellable_is_cancelled (job->cancellable))
         break;
-      while (len > 0)
-        {
-          gsize n = MIN (len, CHUNK);
-
-          load_doubles (dtype, row, stride, n, values);
-          reduce_chunk (&job->acc, values, n);
-          if (integer)
-            reduce_integers (&job->acc, dtype, row, stride, n);
-          row += (gint64) n * stride;
-          len -= n;
-        }
+      if (!npv_row_reader_fetch (&reader, &row, len, stride, &job->error))
+        break;
+      reduce_run (job, row, len, stride);
     }
+  npv_row_reader_clear (&reader);
+}
+
+static gpointer
+run_job (gpointer data)
+{
+  Job *job = data;
+
+  acc_init (&job->acc);
+  if (job->contiguous)
+    run_contiguous (job);
+  else
+    run_rows (job);
   return NULL;
 }
 
@@ -344,7 +410,8 @@ npv_array_compute_stats (NpvArray      *array,
                          GError       **error)
 {
   gboolean fortran = prefer_fortran (array);
-  gint64 n_rows;
+  gboolean contiguous;
+  gint64 n_units;
   g_autofree Job *jobs = NULL;
   g_autofree GThread **threads = NULL;
   Acc total;
@@ -363,17 +430,22 @@ npv_array_compute_stats (NpvArray      *array,
 
   if (n_threads == 0)
     n_threads = g_get_num_processors ();
-  {
-    /* Make the row count agree with the iteration order. */
-    NpvRowIter probe;
+  contiguous = array->count > 0 && array->dtype->itemsize > 0 &&
+               (npv_array_is_c_contiguous (array) || npv_array_is_f_contiguous (array));
+  if (contiguous)
+    n_units = array->count;
+  else
+    {
+      /* Make the row count agree with the iteration order. */
+      NpvRowIter probe;
 
-    npv_row_iter_init (&probe, array, fortran, 0, -1);
-    n_rows = probe.rows_left;
-  }
+      npv_row_iter_init (&probe, array, fortran, 0, -1);
+      n_units = probe.rows_left;
+    }
   /* Small arrays are not worth a thread. */
   if ((guint64) array->count < 1 << 20)
     n_threads = 1;
-  n_threads = MAX (1, MIN ((gint64) n_threads, MAX (n_rows, 1)));
+  n_threads = MAX (1, MIN ((gint64) n_threads, MAX (n_units, 1)));
 
   jobs = g_new0 (Job, n_threads);
   threads = g_new0 (GThread *, n_threads);
@@ -381,8 +453,9 @@ npv_array_compute_stats (NpvArray      *array,
     {
       jobs[t].array = array;
       jobs[t].fortran = fortran;
-      jobs[t].first_row = n_rows * t / n_threads;
-      jobs[t].n_rows = n_rows * (t + 1) / n_threads - jobs[t].first_row;
+      jobs[t].contiguous = contiguous;
+      jobs[t].first = n_units * t / n_threads;
+      jobs[t].n = n_units * (t + 1) / n_threads - jobs[t].first;
       jobs[t].cancellable = cancellable;
     }
   for (guint t = 1; t < n_threads; t++)
@@ -391,6 +464,14 @@ npv_array_compute_stats (NpvArray      *array,
   for (guint t = 1; t < n_threads; t++)
     g_thread_join (threads[t]);
 
+  for (guint t = 0; t < n_threads; t++)
+    if (jobs[t].error != NULL)
+      {
+        g_propagate_error (error, g_steal_pointer (&jobs[t].error));
+        for (guint u = t + 1; u < n_threads; u++)
+          g_clear_error (&jobs[u].error);
+        return FALSE;
+      }
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return FALSE;
 

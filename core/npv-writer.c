@@ -160,6 +160,65 @@ npv_writer_write (NpvWriter   *writer,
 }
 
 gboolean
+npv_writer_copy_range (NpvWriter  *writer,
+                       int         fd,
+                       guint64     offset,
+                       guint64     len,
+                       GError    **error)
+{
+  gboolean in_kernel = TRUE;
+
+  if (!flush (writer, error))
+    return FALSE;
+
+  while (len > 0)
+    {
+      gssize n = -1;
+
+      if (in_kernel)
+        {
+          loff_t off = offset;
+
+          n = copy_file_range (fd, &off, writer->fd, NULL, MIN (len, (guint64) 1 << 30), 0);
+          if (n < 0 && errno != EINTR)
+            {
+              /* Another file system, an old kernel: copy by hand. */
+              in_kernel = FALSE;
+              continue;
+            }
+        }
+      else
+        {
+          gsize want = MIN (len, (guint64) BUFFER_SIZE);
+
+          n = pread (fd, writer->buffer, want, offset);
+          if (n > 0 && !write_all (writer, writer->buffer, n, error))
+            return FALSE;
+        }
+
+      if (n < 0)
+        {
+          int errsv = errno;
+
+          if (errsv == EINTR)
+            continue;
+          set_io_error (error, writer->path, "copy", errsv);
+          return FALSE;
+        }
+      if (n == 0)
+        {
+          g_set_error (error, NPV_ERROR, NPV_ERROR_TRUNCATED,
+                       "the input file changed on disk: it ends before byte %" G_GUINT64_FORMAT,
+                       offset + 1);
+          return FALSE;
+        }
+      offset += n;
+      len -= n;
+    }
+  return TRUE;
+}
+
+gboolean
 npv_writer_commit (NpvWriter  *writer,
                    GError    **error)
 {

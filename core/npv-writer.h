@@ -24,6 +24,14 @@ gboolean   npv_writer_write  (NpvWriter      *writer,
                               gsize           len,
                               GError        **error);
 
+/* Appends @len bytes of the file open as @fd, from @offset, without
+ * passing them through user space where the kernel can. */
+gboolean   npv_writer_copy_range (NpvWriter  *writer,
+                                  int         fd,
+                                  guint64     offset,
+                                  guint64     len,
+                                  GError    **error);
+
 /* Moves the temporary file into place and frees @writer. On failure the
  * temporary file is removed and @path is as it was. */
 gboolean   npv_writer_commit (NpvWriter      *writer,
