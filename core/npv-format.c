@@ -5,12 +5,15 @@
  * with what numpy shows.
  *
  * Floating point numbers: numpy prints the shortest digits that round-trip
- * (Dragon4 in "unique" mode). Instead of carrying a bignum implementation, we
- * let the C library do the exact work: printf rounds correctly to any number
- * of digits and strtod/strtof/strtold parse correctly, so the shortest p-digit
- * decimal that parses back to the value is what Dragon4 prints. Whether some
- * p-digit decimal round-trips only gets more likely as p grows, which lets us
- * search for p instead of trying each.
+ * (Dragon4 in "unique" mode): of the decimals with the fewest digits that read
+ * back as the value, the nearest one. Whether some p-digit decimal
+ * round-trips only gets more likely as p grows, so we binary search for p,
+ * testing at each p the value correctly rounded to p digits (and at powers of
+ * two its other neighbour, because there the interval of numbers that round
+ * to the value is lopsided). Both the rounding and the test need exact
+ * arithmetic: 128-bit integers where they suffice, which covers the
+ * magnitudes data usually has, otherwise printf (which rounds correctly) and
+ * strtod, strtof or strtold (which parse correctly).
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -35,14 +38,25 @@ typedef enum
   FLOAT_KIND_LONG_DOUBLE,
 } FloatKind;
 
-/* Digits that always suffice to round-trip each kind (the *_DECIMAL_DIG of
- * C11; 5 for half precision). */
-static const int max_digits[] = { 5, FLT_DECIMAL_DIG, DBL_DECIMAL_DIG, LDBL_DECIMAL_DIG };
+typedef struct
+{
+  int max_digits;    /* always enough to round-trip: C11's *_DECIMAL_DIG */
+  int precision;     /* bits in the significand */
+  int min_exponent;  /* the smallest normal number is 2^min_exponent */
+} FloatFormat;
 
-/* How many correctly rounded digits we ask printf for, beyond max_digits.
- * Rounding those again to p digits gives the same as rounding the exact value,
- * unless the extra digits read exactly "500…0" (then we ask printf again). */
-#define EXTRA_DIGITS 8
+static const FloatFormat float_formats[] = {
+  [FLOAT_KIND_HALF] = { 5, 11, -14 },
+  [FLOAT_KIND_FLOAT] = { FLT_DECIMAL_DIG, FLT_MANT_DIG, FLT_MIN_EXP - 1 },
+  [FLOAT_KIND_DOUBLE] = { DBL_DECIMAL_DIG, DBL_MANT_DIG, DBL_MIN_EXP - 1 },
+  [FLOAT_KIND_LONG_DOUBLE] = { LDBL_DECIMAL_DIG, LDBL_MANT_DIG, LDBL_MIN_EXP - 1 },
+};
+
+/* How many correctly rounded digits we get beyond max_digits. Rounding those
+ * again to fewer digits gives the same as rounding the exact value, unless
+ * the dropped digits read exactly "50…"; then we need to know on which side
+ * of that the exact value lies. */
+#define EXTRA_DIGITS 2
 
 #define MAX_SIG_DIGITS (LDBL_DECIMAL_DIG + EXTRA_DIGITS)
 
@@ -54,13 +68,20 @@ typedef struct
   int exponent;
 } Decimal;
 
+/* The sign of (value - exact) is not known: printf made the digits. */
+#define RESIDUAL_UNKNOWN 2
+
 typedef struct
 {
   FloatKind kind;
-  long double value;  /* positive and finite; exact for every kind */
-  guint16 half_bits;  /* the value, for FLOAT_KIND_HALF */
-  gboolean power_of_two;
-  Decimal exact;      /* the value correctly rounded to max + EXTRA digits */
+  const FloatFormat *format;
+  long double value;     /* positive and finite; exact for every kind */
+  guint16 half_bits;     /* the value, for FLOAT_KIND_HALF */
+  guint64 significand;   /* value = significand × 2^exponent, exactly */
+  int exponent;
+  gboolean lopsided;     /* a power of two: the gap below is half the one above */
+  Decimal exact;         /* the value rounded to max_digits + EXTRA_DIGITS */
+  int exact_residual;    /* sign of (value - exact), or RESIDUAL_UNKNOWN */
 } Shortest;
 
 double
@@ -133,12 +154,18 @@ decimal_parse_printf (Decimal    *d,
 
 static void
 decimal_from_printf (Decimal     *d,
+                     FloatKind    kind,
                      long double  value,
                      int          n_digits)
 {
   char text[MAX_SIG_DIGITS + 32];
 
-  snprintf (text, sizeof text, "%.*Le", n_digits - 1, value);
+  /* Every kind but long double is exact as a double, and printf is faster
+   * with those. */
+  if (kind == FLOAT_KIND_LONG_DOUBLE)
+    snprintf (text, sizeof text, "%.*Le", n_digits - 1, value);
+  else
+    snprintf (text, sizeof text, "%.*e", n_digits - 1, (double) value);
   decimal_parse_printf (d, text);
 }
 
@@ -188,6 +215,253 @@ decimal_decrement (Decimal *d)
     }
 }
 
+#ifdef __SIZEOF_INT128__
+/* {{{ Exact arithmetic in 128 bits
+ *
+ * printf and strtod do their exact work in bignums, which costs about a
+ * microsecond a number. For the magnitudes data usually has, 128-bit integers
+ * are enough to do the same exactly: the value is significand × 2^exponent,
+ * a decimal is D × 10^j = D × 5^j × 2^j, and with powers of 5 up to 5^27
+ * everything fits. Whatever doesn't fit goes the slow way. Not used for long
+ * double, whose 64-bit significand leaves too little room. */
+
+typedef unsigned __int128 u128;
+
+#define MAX_POWER_OF_5 27
+
+static const guint64 powers_of_5[MAX_POWER_OF_5 + 1] = {
+  G_GUINT64_CONSTANT (1), G_GUINT64_CONSTANT (5), G_GUINT64_CONSTANT (25),
+  G_GUINT64_CONSTANT (125), G_GUINT64_CONSTANT (625), G_GUINT64_CONSTANT (3125),
+  G_GUINT64_CONSTANT (15625), G_GUINT64_CONSTANT (78125), G_GUINT64_CONSTANT (390625),
+  G_GUINT64_CONSTANT (1953125), G_GUINT64_CONSTANT (9765625),
+  G_GUINT64_CONSTANT (48828125), G_GUINT64_CONSTANT (244140625),
+  G_GUINT64_CONSTANT (1220703125), G_GUINT64_CONSTANT (6103515625),
+  G_GUINT64_CONSTANT (30517578125), G_GUINT64_CONSTANT (152587890625),
+  G_GUINT64_CONSTANT (762939453125), G_GUINT64_CONSTANT (3814697265625),
+  G_GUINT64_CONSTANT (19073486328125), G_GUINT64_CONSTANT (95367431640625),
+  G_GUINT64_CONSTANT (476837158203125), G_GUINT64_CONSTANT (2384185791015625),
+  G_GUINT64_CONSTANT (11920928955078125), G_GUINT64_CONSTANT (59604644775390625),
+  G_GUINT64_CONSTANT (298023223876953125), G_GUINT64_CONSTANT (1490116119384765625),
+  G_GUINT64_CONSTANT (7450580596923828125),
+};
+
+/* 10^0 … 10^19, the largest that fits. */
+static const guint64 powers_of_10[20] = {
+  G_GUINT64_CONSTANT (1), G_GUINT64_CONSTANT (10), G_GUINT64_CONSTANT (100),
+  G_GUINT64_CONSTANT (1000), G_GUINT64_CONSTANT (10000), G_GUINT64_CONSTANT (100000),
+  G_GUINT64_CONSTANT (1000000), G_GUINT64_CONSTANT (10000000),
+  G_GUINT64_CONSTANT (100000000), G_GUINT64_CONSTANT (1000000000),
+  G_GUINT64_CONSTANT (10000000000), G_GUINT64_CONSTANT (100000000000),
+  G_GUINT64_CONSTANT (1000000000000), G_GUINT64_CONSTANT (10000000000000),
+  G_GUINT64_CONSTANT (100000000000000), G_GUINT64_CONSTANT (1000000000000000),
+  G_GUINT64_CONSTANT (10000000000000000), G_GUINT64_CONSTANT (100000000000000000),
+  G_GUINT64_CONSTANT (1000000000000000000), G_GUINT64_CONSTANT (10000000000000000000),
+};
+
+static int
+bit_length (u128 v)
+{
+  guint64 high = (guint64) (v >> 64);
+  guint64 low = (guint64) v;
+
+  if (high != 0)
+    return 128 - __builtin_clzll (high);
+  return low != 0 ? 64 - __builtin_clzll (low) : 0;
+}
+
+/* How a remainder compares with half the divisor. */
+typedef enum
+{
+  REMAINDER_ZERO,
+  REMAINDER_BELOW_HALF,
+  REMAINDER_HALF,
+  REMAINDER_ABOVE_HALF,
+} Remainder;
+
+static Remainder
+classify_remainder (u128 remainder,
+                    u128 divisor)
+{
+  if (remainder == 0)
+    return REMAINDER_ZERO;
+  if (remainder < divisor - remainder)
+    return REMAINDER_BELOW_HALF;
+  return remainder == divisor - remainder ? REMAINDER_HALF : REMAINDER_ABOVE_HALF;
+}
+
+/* floor (value × 10^scale), and how much was cut off. */
+static gboolean
+scale_exact (const Shortest *s,
+             int             scale,
+             u128           *quotient,
+             Remainder      *remainder)
+{
+  guint64 significand = s->significand;
+  int exponent = s->exponent;
+
+  if (scale >= 0)
+    {
+      u128 n;
+      int shift = exponent + scale;
+
+      if (scale > MAX_POWER_OF_5)
+        return FALSE;
+      /* value × 10^scale = significand × 5^scale × 2^(exponent + scale) */
+      n = (u128) significand * powers_of_5[scale];
+      if (shift >= 0)
+        {
+          if (bit_length (n) + shift > 127)
+            return FALSE;
+          *quotient = n << shift;
+          *remainder = REMAINDER_ZERO;
+        }
+      else
+        {
+          if (-shift > 127)
+            return FALSE;
+          *quotient = n >> -shift;
+          *remainder = classify_remainder (n & (((u128) 1 << -shift) - 1), (u128) 1 << -shift);
+        }
+    }
+  else
+    {
+      /* value / 10^t = significand × 2^exponent / (5^t × 2^t) */
+      int t = -scale;
+      u128 numerator, divisor;
+
+      if (t > MAX_POWER_OF_5)
+        return FALSE;
+      if (exponent >= t)
+        {
+          if (bit_length (significand) + exponent - t > 127)
+            return FALSE;
+          numerator = (u128) significand << (exponent - t);
+          divisor = powers_of_5[t];
+        }
+      else
+        {
+          if (bit_length (powers_of_5[t]) + t - exponent > 126)
+            return FALSE;
+          numerator = significand;
+          divisor = (u128) powers_of_5[t] << (t - exponent);
+        }
+      *quotient = numerator / divisor;
+      *remainder = classify_remainder (numerator % divisor, divisor);
+    }
+
+  return TRUE;
+}
+
+/* The value correctly rounded to @n_digits (at most 19) digits, and on which
+ * side of that the value lies. */
+static gboolean
+exact_digits_int128 (Shortest *s,
+                     int       n_digits)
+{
+  guint64 lower = powers_of_10[n_digits - 1];
+  guint64 upper = powers_of_10[n_digits];
+  int binary_log = bit_length (s->significand) - 1 + s->exponent;
+  /* floor(log10(value)), or one less */
+  int exponent = (int) floor (binary_log * 0.30102999566398119521);
+  int attempt, i;
+
+  for (attempt = 0; attempt < 3; attempt++)
+    {
+      u128 quotient;
+      Remainder remainder;
+      guint64 digits;
+
+      if (!scale_exact (s, n_digits - 1 - exponent, &quotient, &remainder))
+        return FALSE;
+      if (quotient < lower)
+        {
+          exponent--;
+          continue;
+        }
+      if (quotient >= upper)
+        {
+          exponent++;
+          continue;
+        }
+
+      digits = (guint64) quotient;
+      if (remainder == REMAINDER_ABOVE_HALF || (remainder == REMAINDER_HALF && (digits & 1)))
+        {
+          digits++;
+          s->exact_residual = -1;
+        }
+      else
+        s->exact_residual = remainder == REMAINDER_ZERO ? 0 : 1;
+      if (digits == upper)
+        {
+          digits = lower;
+          exponent++;
+        }
+
+      for (i = n_digits - 1; i >= 0; i--)
+        {
+          s->exact.digits[i] = (char) ('0' + digits % 10);
+          digits /= 10;
+        }
+      s->exact.digits[n_digits] = '\0';
+      s->exact.n_digits = n_digits;
+      s->exact.exponent = exponent;
+      return TRUE;
+    }
+
+  return FALSE;
+}
+
+#define COMPARE_UNKNOWN 2
+
+/* Whether @d lies in the interval of numbers that round to the value (0),
+ * above it (1) or below it (-1); COMPARE_UNKNOWN if 128 bits are too few. */
+static int
+compare_int128 (const Shortest *s,
+                const Decimal  *d)
+{
+  guint64 significand = s->significand;
+  int j = d->exponent - (d->n_digits - 1);
+  int five_d = MAX (j, 0);   /* powers of 5 on the decimal's side */
+  int five_x = MAX (-j, 0);  /* and on the value's, when j < 0 */
+  /* Half a gap is 2^(exponent - 1), or 2^(exponent - 2) below a power of
+   * two; count everything of the value's in units of 2^(exponent - 2). */
+  int unit = s->exponent - 2;
+  int low = MIN (j, unit);
+  gboolean even = (significand & 1) == 0;
+  guint64 decimal = 0;
+  u128 c, x, above, below, difference;
+  int i;
+
+  if (five_d > MAX_POWER_OF_5 || five_x > MAX_POWER_OF_5)
+    return COMPARE_UNKNOWN;
+  for (i = 0; i < d->n_digits; i++)
+    decimal = decimal * 10 + (guint64) (d->digits[i] - '0');
+
+  /* Both sides × 5^five_x, so that all are integers times powers of two,
+   * then in units of 2^low. */
+  c = (u128) decimal * powers_of_5[five_d];
+  x = ((u128) significand << 2) * powers_of_5[five_x];
+  if (bit_length (c) + j - low > 126 || bit_length (x) + unit - low > 126)
+    return COMPARE_UNKNOWN;
+  c <<= j - low;
+  x <<= unit - low;
+  above = ((u128) 2 * powers_of_5[five_x]) << (unit - low);
+  below = ((u128) (s->lopsided ? 1 : 2) * powers_of_5[five_x]) << (unit - low);
+
+  /* Ties round to the even significand. */
+  if (c >= x)
+    {
+      difference = c - x;
+      return difference < above || (difference == above && even) ? 0 : 1;
+    }
+  difference = x - c;
+  return difference < below || (difference == below && even) ? 0 : -1;
+}
+
+/* }}} */
+#endif
+
 /* Parses @d in the precision of s->kind and compares the result with the
  * value: 0 if @d round-trips, else the sign of (parsed - value). */
 static int
@@ -198,6 +472,16 @@ shortest_compare (const Shortest *s,
    * cannot matter. */
   char text[MAX_SIG_DIGITS + 16];
   long double parsed;
+
+#ifdef __SIZEOF_INT128__
+  if (s->kind != FLOAT_KIND_LONG_DOUBLE)
+    {
+      int cmp = compare_int128 (s, d);
+
+      if (cmp != COMPARE_UNKNOWN)
+        return cmp;
+    }
+#endif
 
   g_snprintf (text, sizeof text, "%.*se%d", d->n_digits, d->digits,
               d->exponent - (d->n_digits - 1));
@@ -261,10 +545,16 @@ shortest_round (const Shortest *s,
 
   if (cmp == 0)
     {
-      /* The value is at, or within rounding of, a tie: only the exact value
-       * can tell which way it goes. */
-      decimal_from_printf (out, s->value, n_digits);
-      return;
+      if (s->exact_residual == RESIDUAL_UNKNOWN)
+        {
+          /* The value is at, or within rounding of, a tie: only the exact
+           * value can tell which way it goes. */
+          decimal_from_printf (out, s->kind, s->value, n_digits);
+          return;
+        }
+      /* An exact tie goes to the even digit, like printf and Dragon4. */
+      cmp = s->exact_residual != 0 ? s->exact_residual
+                                   : ((exact->digits[n_digits - 1] - '0') & 1 ? 1 : -1);
     }
 
   memcpy (out->digits, exact->digits, n_digits);
@@ -296,7 +586,7 @@ shortest_try (const Shortest *s,
    * round-trip, the other can only where the interval that rounds to the
    * value is lopsided: at a power of two the neighbour below is half as far
    * as the one above. */
-  if (!s->power_of_two)
+  if (!s->lopsided)
     return FALSE;
 
   other = *out;
@@ -311,8 +601,8 @@ shortest_try (const Shortest *s,
   return TRUE;
 }
 
-/* Where the digits printf gave us settle into a run of zeros or nines before
- * the precision of the kind runs out, the value probably needs no more digits
+/* Where the exact digits settle into a run of zeros or nines before the
+ * precision of the kind runs out, the value probably needs no more digits
  * than come before the run ("0.1" is 0.1000000000000000055…). A guess is
  * enough: the search below verifies it. */
 static int
@@ -329,19 +619,45 @@ shortest_guess (const Shortest *s,
   return start;
 }
 
+static void
+shortest_init (Shortest    *s,
+               FloatKind    kind,
+               long double  value)
+{
+  const FloatFormat *format = &float_formats[kind];
+  int exponent;
+
+  s->kind = kind;
+  s->format = format;
+  s->value = value;
+
+  /* Subnormals share the exponent of the smallest normal. */
+  frexpl (value, &exponent);
+  s->exponent = MAX (exponent - 1, format->min_exponent) - (format->precision - 1);
+  s->significand = (guint64) ldexpl (value, -s->exponent);
+  s->lopsided = s->significand == G_GUINT64_CONSTANT (1) << (format->precision - 1) &&
+                exponent - 1 > format->min_exponent;
+
+  s->exact_residual = RESIDUAL_UNKNOWN;
+#ifdef __SIZEOF_INT128__
+  if (kind != FLOAT_KIND_LONG_DOUBLE &&
+      exact_digits_int128 (s, format->max_digits + EXTRA_DIGITS))
+    return;
+#endif
+  decimal_from_printf (&s->exact, kind, value, format->max_digits + EXTRA_DIGITS);
+}
+
 /* The shortest decimal that parses back to @s->value. */
 static void
-shortest_find (Shortest *s,
-               Decimal  *out)
+shortest_find (const Shortest *s,
+               Decimal        *out)
 {
-  int max = max_digits[s->kind];
+  int max = s->format->max_digits;
   int lo = 1, hi = max;
   int probe;
   gboolean have_best = FALSE;
   gboolean checked_below = FALSE;
   Decimal candidate;
-
-  decimal_from_printf (&s->exact, s->value, max + EXTRA_DIGITS);
 
   /* Binary search for the smallest p that round-trips; p = max always does.
    * Check the guess first, and right after the first success whether one
@@ -385,7 +701,9 @@ typedef struct
   gboolean inf;
   gboolean zero;
   gboolean scientific;
-  Shortest shortest;
+  FloatKind kind;
+  long double magnitude;
+  guint16 half_bits;
 } FloatValue;
 
 /* Writes @v the way numpy's Dragon4 does in unique mode. @trim_point_zero is
@@ -427,7 +745,13 @@ format_float_value (FloatValue *v,
       d.exponent = 0;
     }
   else
-    shortest_find (&v->shortest, &d);
+    {
+      Shortest shortest;
+
+      shortest_init (&shortest, v->kind, v->magnitude);
+      shortest.half_bits = v->half_bits;
+      shortest_find (&shortest, &d);
+    }
 
   if (v->scientific)
     {
@@ -444,7 +768,14 @@ format_float_value (FloatValue *v,
       buf[pos++] = exponent < 0 ? '-' : '+';
       if (exponent < 0)
         exponent = -exponent;
-      pos += g_snprintf (buf + pos, NPV_FORMAT_NUMBER_MAX - pos, "%02d", exponent);
+      /* At least two digits; long double goes up to 4951. */
+      if (exponent >= 1000)
+        buf[pos++] = (char) ('0' + exponent / 1000);
+      if (exponent >= 100)
+        buf[pos++] = (char) ('0' + exponent / 100 % 10);
+      buf[pos++] = (char) ('0' + exponent / 10 % 10);
+      buf[pos++] = (char) ('0' + exponent % 10);
+      buf[pos] = '\0';
       return pos;
     }
 
@@ -487,119 +818,86 @@ float_value_init (FloatValue  *v,
                   FloatKind    kind,
                   long double  value)
 {
-  int exponent;
-
   memset (v, 0, sizeof *v);
   v->negative = signbit (value) != 0;
   v->nan = isnan (value);
   v->inf = isinf (value);
   v->zero = value == 0;
-  if (v->nan || v->inf || v->zero)
-    return;
-
-  v->shortest.kind = kind;
-  v->shortest.value = fabsl (value);
-  /* Subnormals have evenly spaced neighbours even when they are a power of
-   * two; trying the second candidate there is merely wasted, never wrong. */
-  v->shortest.power_of_two = frexpl (v->shortest.value, &exponent) == 0.5L;
-}
-
-/* numpy: positional when 1e-4 <= |x| < 1e16 or x == 0, compared in long
- * double for float, double and long double. */
-static void
-float_value_choose_long_double (FloatValue *v)
-{
-  long double magnitude = v->shortest.value;
-
-  v->scientific = !v->zero && !(magnitude < 1e16L && magnitude >= 1e-4L);
-}
-
-static int
-format_double_full (double    value,
-                    gboolean  trim_point_zero,
-                    gboolean  plus_sign,
-                    char     *buf)
-{
-  FloatValue v;
-
-  float_value_init (&v, FLOAT_KIND_DOUBLE, value);
-  float_value_choose_long_double (&v);
-  return format_float_value (&v, trim_point_zero, plus_sign, buf);
-}
-
-static int
-format_float_full (float     value,
-                   gboolean  trim_point_zero,
-                   gboolean  plus_sign,
-                   char     *buf)
-{
-  FloatValue v;
-
-  float_value_init (&v, FLOAT_KIND_FLOAT, value);
-  float_value_choose_long_double (&v);
-  return format_float_value (&v, trim_point_zero, plus_sign, buf);
+  v->magnitude = fabsl (value);
+  v->kind = kind;
 }
 
 #if LDBL_MANT_DIG == 64 && LDBL_MAX_EXP == 16384 && G_BYTE_ORDER == G_LITTLE_ENDIAN
 #define NPV_X87_LONG_DOUBLE 1
 #endif
 
+/* The x87 format has an explicit integer bit, so some bit patterns mean
+ * nothing valid. numpy's Dragon4 reads the bits and ignores that bit,
+ * deciding by the exponent alone; do the same before the FPU sees the value.
+ * Sets @force_scientific where numpy's choice differs from the rule. */
+static long double
+canonical_long_double (long double  value,
+                       gboolean    *force_scientific)
+{
+#ifdef NPV_X87_LONG_DOUBLE
+  guint8 bytes[sizeof (long double)];
+  guint64 mantissa;
+  guint16 sign_exponent;
+  guint exponent;
+  const guint64 integer_bit = G_GUINT64_CONSTANT (1) << 63;
+
+  memcpy (bytes, &value, sizeof value);
+  memcpy (&mantissa, bytes, 8);
+  memcpy (&sign_exponent, bytes + 8, 2);
+  exponent = sign_exponent & 0x7fff;
+
+  if (exponent == 0x7fff)
+    {
+      /* Pseudo-infinities and pseudo-NaNs print as inf and nan. */
+      mantissa = (mantissa & ~integer_bit) == 0 ? integer_bit : integer_bit | 1;
+    }
+  else if (exponent == 0 && (mantissa & integer_bit))
+    {
+      /* A pseudo-denormal: numpy prints the mantissa without the integer bit
+       * as a denormal, but chose scientific notation by the value the FPU
+       * sees, which is tiny and not zero: "0e+00" for 0x8000…0. */
+      mantissa &= ~integer_bit;
+      *force_scientific = TRUE;
+    }
+  else if (exponent != 0)
+    {
+      /* An unnormal prints as if the integer bit were set. (numpy's
+       * positional/scientific choice for these is an accident of invalid FPU
+       * comparisons; we use the normal rule.) */
+      mantissa |= integer_bit;
+    }
+
+  memcpy (bytes, &mantissa, 8);
+  memcpy (&value, bytes, sizeof value);
+#endif
+  return value;
+}
+
+/* One float, double or long double; @trim_point_zero and @plus_sign are for
+ * the parts of complex numbers. */
 static int
-format_long_double_full (long double  value,
-                         gboolean     trim_point_zero,
-                         gboolean     plus_sign,
-                         char        *buf)
+format_real (FloatKind    kind,
+             long double  value,
+             gboolean     trim_point_zero,
+             gboolean     plus_sign,
+             char        *buf)
 {
   FloatValue v;
   gboolean force_scientific = FALSE;
 
-#ifdef NPV_X87_LONG_DOUBLE
-  {
-    /* The x87 format has an explicit integer bit, so some bit patterns mean
-     * nothing valid. numpy's Dragon4 reads the bits and ignores that bit,
-     * deciding by the exponent alone; do the same before the FPU sees the
-     * value. */
-    guint8 bytes[sizeof (long double)];
-    guint64 mantissa;
-    guint16 sign_exponent;
-    guint exponent;
-    const guint64 integer_bit = G_GUINT64_CONSTANT (1) << 63;
+  if (kind == FLOAT_KIND_LONG_DOUBLE)
+    value = canonical_long_double (value, &force_scientific);
 
-    memcpy (bytes, &value, sizeof value);
-    memcpy (&mantissa, bytes, 8);
-    memcpy (&sign_exponent, bytes + 8, 2);
-    exponent = sign_exponent & 0x7fff;
-
-    if (exponent == 0x7fff)
-      {
-        /* Pseudo-infinities and pseudo-NaNs print as inf and nan. */
-        mantissa = (mantissa & ~integer_bit) == 0 ? integer_bit : integer_bit | 1;
-      }
-    else if (exponent == 0 && (mantissa & integer_bit))
-      {
-        /* A pseudo-denormal: numpy prints the mantissa without the integer
-         * bit as a denormal, but chose scientific notation by the value the
-         * FPU sees, which is tiny and not zero: "0e+00" for 0x8000…0. */
-        mantissa &= ~integer_bit;
-        force_scientific = TRUE;
-      }
-    else if (exponent != 0)
-      {
-        /* An unnormal prints as if the integer bit were set. (numpy's
-         * positional/scientific choice for these is an accident of invalid
-         * FPU comparisons; we use the normal rule.) */
-        mantissa |= integer_bit;
-      }
-
-    memcpy (bytes, &mantissa, 8);
-    memcpy (&value, bytes, sizeof value);
-  }
-#endif
-
-  float_value_init (&v, FLOAT_KIND_LONG_DOUBLE, value);
-  float_value_choose_long_double (&v);
-  if (force_scientific)
-    v.scientific = TRUE;
+  float_value_init (&v, kind, value);
+  /* numpy: positional when 1e-4 <= |x| < 1e16 or x == 0, compared in long
+   * double for all three kinds. */
+  v.scientific = force_scientific ||
+                 (!v.zero && !(v.magnitude < 1e16L && v.magnitude >= 1e-4L));
   return format_float_value (&v, trim_point_zero, plus_sign, buf);
 }
 
@@ -607,21 +905,21 @@ int
 npv_format_double (double  value,
                    char   *buf)
 {
-  return format_double_full (value, FALSE, FALSE, buf);
+  return format_real (FLOAT_KIND_DOUBLE, value, FALSE, FALSE, buf);
 }
 
 int
 npv_format_float (float  value,
                   char  *buf)
 {
-  return format_float_full (value, FALSE, FALSE, buf);
+  return format_real (FLOAT_KIND_FLOAT, value, FALSE, FALSE, buf);
 }
 
 int
 npv_format_long_double (long double  value,
                         char        *buf)
 {
-  return format_long_double_full (value, FALSE, FALSE, buf);
+  return format_real (FLOAT_KIND_LONG_DOUBLE, value, FALSE, FALSE, buf);
 }
 
 int
@@ -632,43 +930,63 @@ npv_format_half (guint16  bits,
   double value = npv_half_to_double (bits);
 
   float_value_init (&v, FLOAT_KIND_HALF, value);
-  v.shortest.half_bits = bits & 0x7fff;
+  v.half_bits = bits & 0x7fff;
   /* Half precision compares as float against the double 1e-4. */
   v.scientific = !v.zero && !(fabs (value) < 1e16 && fabs (value) >= 1e-4);
   return format_float_value (&v, FALSE, FALSE, buf);
 }
 
 /* numpy's complex repr: a real part that is +0 is left out ("1j", but
- * "(-0+1j)"); otherwise "(re±imj)", where non-finite parts print as "nan",
- * "inf", "+nan", "+inf", "-inf" and finite ones without a trailing ".0". */
-#define DEFINE_FORMAT_COMPLEX(name, type, full)                               \
-int                                                                           \
-name (type  re,                                                               \
-      type  im,                                                               \
-      char *buf)                                                              \
-{                                                                             \
-  int pos = 0;                                                                \
-                                                                              \
-  if (re == 0 && !signbit (re))                                               \
-    {                                                                         \
-      pos = full (im, TRUE, FALSE, buf);                                      \
-      buf[pos++] = 'j';                                                       \
-      buf[pos] = '\0';                                                        \
-      return pos;                                                             \
-    }                                                                         \
-                                                                              \
-  buf[pos++] = '(';                                                           \
-  pos += full (re, TRUE, FALSE, buf + pos);                                   \
-  pos += full (im, TRUE, TRUE, buf + pos);                                    \
-  buf[pos++] = 'j';                                                           \
-  buf[pos++] = ')';                                                           \
-  buf[pos] = '\0';                                                            \
-  return pos;                                                                 \
+ * "(-0+1j)"); otherwise "(re±imj)". Finite parts print without a trailing
+ * ".0", and the imaginary part always has a sign: "+nan", "+inf", "-inf". */
+static int
+format_complex (FloatKind    kind,
+                long double  re,
+                long double  im,
+                char        *buf)
+{
+  int pos = 0;
+
+  if (re == 0 && !signbit (re))
+    {
+      pos = format_real (kind, im, TRUE, FALSE, buf);
+      buf[pos++] = 'j';
+      buf[pos] = '\0';
+      return pos;
+    }
+
+  buf[pos++] = '(';
+  pos += format_real (kind, re, TRUE, FALSE, buf + pos);
+  pos += format_real (kind, im, TRUE, TRUE, buf + pos);
+  buf[pos++] = 'j';
+  buf[pos++] = ')';
+  buf[pos] = '\0';
+  return pos;
 }
 
-DEFINE_FORMAT_COMPLEX (npv_format_complex_double, double, format_double_full)
-DEFINE_FORMAT_COMPLEX (npv_format_complex_float, float, format_float_full)
-DEFINE_FORMAT_COMPLEX (npv_format_complex_long_double, long double, format_long_double_full)
+int
+npv_format_complex_double (double  re,
+                           double  im,
+                           char   *buf)
+{
+  return format_complex (FLOAT_KIND_DOUBLE, re, im, buf);
+}
+
+int
+npv_format_complex_float (float  re,
+                          float  im,
+                          char  *buf)
+{
+  return format_complex (FLOAT_KIND_FLOAT, re, im, buf);
+}
+
+int
+npv_format_complex_long_double (long double  re,
+                                long double  im,
+                                char        *buf)
+{
+  return format_complex (FLOAT_KIND_LONG_DOUBLE, re, im, buf);
+}
 
 /* }}} */
 
