@@ -152,6 +152,8 @@ show_result (NpvWindow  *self,
   gtk_label_set_text (self->summary, summary != NULL ? summary : "");
   gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->values), result->text, -1);
   gtk_stack_set_visible_child_name (self->stack, "array");
+  /* Not the selectable summary: it would show all selected. */
+  gtk_widget_grab_focus (GTK_WIDGET (self->values));
 }
 
 static void
