@@ -9,7 +9,14 @@
 
 #include <string.h>
 
+#include <zlib.h>
+
 #include "npv-error.h"
+#include "npv-zip.h"
+
+/* Enough inflated bytes for any .npy header numpy writes below format
+ * 2.0's limits; larger headers are read in a second, bigger attempt. */
+#define HEADER_PREFIX (64 * 1024)
 
 struct _NpvFile
 {
@@ -17,13 +24,17 @@ struct _NpvFile
   NpvFileFormat format;
   gboolean in_memory;
   GPtrArray *members;
+  /* name and archive path -> member, for archives of many members */
+  GHashTable *by_name;
 };
 
 static void
 member_free (NpvMember *member)
 {
   g_free (member->name);
+  g_free (member->path);
   npv_npy_header_clear (&member->header);
+  g_clear_error (&member->error);
   g_free (member);
 }
 
@@ -32,6 +43,7 @@ file_clear (gpointer data)
 {
   NpvFile *file = data;
 
+  g_clear_pointer (&file->by_name, g_hash_table_unref);
   g_clear_pointer (&file->members, g_ptr_array_unref);
   g_clear_pointer (&file->source, npv_source_unref);
 }
@@ -97,8 +109,174 @@ open_npy (NpvFile  *file,
       return FALSE;
     }
   member->name = g_strdup ("");
+  member->path = g_strdup ("");
+  member->kind = NPV_MEMBER_ARRAY;
+  member->size = npv_source_get_size (file->source);
+  member->compressed_size = member->size;
   member->storage = file->in_memory ? NPV_STORAGE_MEMORY : NPV_STORAGE_MAPPED;
   g_ptr_array_add (file->members, member);
+  return TRUE;
+}
+
+/* The first @want bytes of a deflated member, inflated; fewer if the
+ * member is shorter. Only the start is inflated, never the whole. */
+static GBytes *
+inflate_prefix (NpvSource          *source,
+                const NpvZipEntry  *entry,
+                gsize               want,
+                GError            **error)
+{
+  const guint8 *data = npv_source_get_data (source) + entry->data_offset;
+  g_autofree guint8 *out = g_malloc (want);
+  z_stream z = { 0, };
+  int status;
+
+  if (inflateInit2 (&z, -MAX_WBITS) != Z_OK)
+    {
+      g_set_error (error, NPV_ERROR, NPV_ERROR_FAILED, "zlib cannot start");
+      return NULL;
+    }
+  z.next_out = out;
+  z.avail_out = want;
+  /* Feed in pieces: avail_in is 32 bits and members may be larger. */
+  for (guint64 fed = 0; z.avail_out > 0;)
+    {
+      guint64 chunk = MIN (entry->compressed_size - fed, (guint64) 1 << 20);
+
+      z.next_in = (Bytef *) data + fed;
+      z.avail_in = chunk;
+      status = inflate (&z, Z_NO_FLUSH);
+      fed += chunk - z.avail_in;
+      if (status == Z_STREAM_END)
+        break;
+      if (status != Z_OK && status != Z_BUF_ERROR)
+        {
+          g_set_error (error, NPV_ERROR, NPV_ERROR_FORMAT,
+                       "%s: member “%s”: the compressed data is damaged (%s)",
+                       npv_source_get_name (source), entry->name, z.msg ? z.msg : "zlib error");
+          inflateEnd (&z);
+          return NULL;
+        }
+      if (fed == entry->compressed_size && z.avail_in == 0 && status == Z_BUF_ERROR)
+        break;
+    }
+  inflateEnd (&z);
+  return g_bytes_new_take (g_steal_pointer (&out), want - z.avail_out);
+}
+
+static NpvMember *
+npz_member_new (NpvFile     *file,
+                NpvZipEntry *entry)
+{
+  NpvSource *source = file->source;
+  const char *path = npv_source_get_name (source);
+  NpvMember *member = g_new0 (NpvMember, 1);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *where = NULL;
+
+  member->path = g_strdup (entry->name);
+  member->name = g_str_has_suffix (entry->name, ".npy")
+                 ? g_strndup (entry->name, strlen (entry->name) - 4)
+                 : g_strdup (entry->name);
+  member->size = entry->uncompressed_size;
+  member->compressed_size = entry->compressed_size;
+  member->storage = entry->method == NPV_ZIP_STORED ? NPV_STORAGE_STORED : NPV_STORAGE_DEFLATE;
+  member->kind = g_str_has_suffix (entry->name, ".npy") ? NPV_MEMBER_ARRAY : NPV_MEMBER_RAW;
+
+  if (!npv_zip_entry_locate (source, entry, &error))
+    goto broken;
+  member->offset = entry->data_offset;
+  if (member->kind == NPV_MEMBER_RAW)
+    return member;
+
+  where = g_strdup_printf ("%s: member “%s”", path, member->path);
+
+  if (entry->method == NPV_ZIP_STORED)
+    {
+      if (entry->uncompressed_size != entry->compressed_size)
+        {
+          g_set_error (&error, NPV_ERROR, NPV_ERROR_FORMAT,
+                       "%s is stored uncompressed but its sizes differ (%" G_GUINT64_FORMAT
+                       " and %" G_GUINT64_FORMAT ")", where, entry->uncompressed_size,
+                       entry->compressed_size);
+          goto broken;
+        }
+      if (!npv_npy_header_parse (&member->header, npv_source_get_data (source) + entry->data_offset,
+                                 entry->uncompressed_size, where, &error) ||
+          !npv_npy_header_check_size (&member->header, entry->uncompressed_size, where, &error))
+        goto broken;
+      return member;
+    }
+
+  if (entry->method == NPV_ZIP_DEFLATED)
+    {
+      gsize want = HEADER_PREFIX;
+
+      for (guint attempt = 0; attempt < 2; attempt++)
+        {
+          g_autoptr(GBytes) prefix = inflate_prefix (source, entry, want, &error);
+          gsize len;
+          const guint8 *bytes;
+
+          if (prefix == NULL)
+            goto broken;
+          bytes = g_bytes_get_data (prefix, &len);
+          if (npv_npy_header_parse (&member->header, bytes, len, where, &error))
+            {
+              if (!npv_npy_header_check_size (&member->header, entry->uncompressed_size, where,
+                                              &error))
+                goto broken;
+              return member;
+            }
+          /* A header longer than the prefix: once more with room for it. */
+          if (attempt == 0 && g_error_matches (error, NPV_ERROR, NPV_ERROR_TRUNCATED) &&
+              len == want && entry->uncompressed_size > want)
+            {
+              g_clear_error (&error);
+              want = MIN (entry->uncompressed_size, (guint64) 16 << 20);
+              continue;
+            }
+          goto broken;
+        }
+    }
+
+  g_set_error (&error, NPV_ERROR, NPV_ERROR_UNSUPPORTED,
+               "%s uses compression method %u; numpy writes only stored (0) and deflated (8)",
+               where, entry->method);
+
+broken:
+  npv_npy_header_clear (&member->header);
+  member->kind = NPV_MEMBER_BROKEN;
+  member->error = g_steal_pointer (&error);
+  return member;
+}
+
+static gboolean
+open_npz (NpvFile  *file,
+          GError  **error)
+{
+  g_autoptr(GArray) entries = npv_zip_read_directory (file->source, error);
+
+  if (entries == NULL)
+    return FALSE;
+
+  file->by_name = g_hash_table_new (g_str_hash, g_str_equal);
+  for (guint i = 0; i < entries->len; i++)
+    {
+      NpvZipEntry *entry = &g_array_index (entries, NpvZipEntry, i);
+      NpvMember *member;
+
+      /* Folders are names, not members. */
+      if (g_str_has_suffix (entry->name, "/") && entry->uncompressed_size == 0)
+        continue;
+      member = npz_member_new (file, entry);
+      g_ptr_array_add (file->members, member);
+      /* The first of equal names wins, as in numpy's dict of members. */
+      if (!g_hash_table_contains (file->by_name, member->name))
+        g_hash_table_insert (file->by_name, member->name, member);
+      if (!g_hash_table_contains (file->by_name, member->path))
+        g_hash_table_insert (file->by_name, member->path, member);
+    }
   return TRUE;
 }
 
@@ -133,9 +311,10 @@ file_open_source (NpvSource  *source,
 
   if (size >= 4 && (memcmp (data, "PK\x03\x04", 4) == 0 || memcmp (data, "PK\x05\x06", 4) == 0))
     {
-      g_set_error (error, NPV_ERROR, NPV_ERROR_UNSUPPORTED,
-                   "%s: is a zip archive (.npz); this version of npyview reads only .npy files", name);
-      return NULL;
+      file->format = NPV_FILE_FORMAT_NPZ;
+      if (!open_npz (file, error))
+        return NULL;
+      return g_steal_pointer (&file);
     }
 
   if (size >= 2 && data[0] == 0x1f && data[1] == 0x8b)
@@ -219,12 +398,28 @@ npv_file_get_member (NpvFile *file,
   return g_ptr_array_index (file->members, index);
 }
 
+static void
+append_member_names (GString *out,
+                     NpvFile *file)
+{
+  for (guint i = 0; i < file->members->len && i < 20; i++)
+    {
+      const NpvMember *member = g_ptr_array_index (file->members, i);
+
+      g_string_append (out, i > 0 ? ", " : "");
+      g_string_append (out, member->name);
+    }
+  if (file->members->len > 20)
+    g_string_append_printf (out, " and %u more", file->members->len - 20);
+}
+
 const NpvMember *
 npv_file_lookup_member (NpvFile     *file,
                         const char  *name,
                         GError     **error)
 {
   const char *path = npv_source_get_name (file->source);
+  const NpvMember *member;
 
   if (file->format == NPV_FILE_FORMAT_NPY)
     {
@@ -236,15 +431,45 @@ npv_file_lookup_member (NpvFile     *file,
       return NULL;
     }
 
-  for (guint i = 0; i < file->members->len; i++)
+  if (name == NULL)
     {
-      const NpvMember *member = g_ptr_array_index (file->members, i);
+      const NpvMember *only = NULL;
+      g_autoptr(GString) names = g_string_new (NULL);
 
-      if (g_strcmp0 (member->name, name) == 0)
-        return member;
+      for (guint i = 0; i < file->members->len; i++)
+        {
+          const NpvMember *m = g_ptr_array_index (file->members, i);
+
+          if (m->kind == NPV_MEMBER_RAW)
+            continue;
+          if (only != NULL)
+            {
+              append_member_names (names, file);
+              g_set_error (error, NPV_ERROR, NPV_ERROR_INVALID_ARGUMENT,
+                           "%s: holds %u members; choose one (members: %s)",
+                           path, file->members->len, names->str);
+              return NULL;
+            }
+          only = m;
+        }
+      if (only != NULL)
+        return only;
+      g_set_error (error, NPV_ERROR, NPV_ERROR_INVALID_ARGUMENT,
+                   "%s: the archive holds no arrays", path);
+      return NULL;
     }
-  g_set_error (error, NPV_ERROR, NPV_ERROR_INVALID_ARGUMENT, "%s: no member “%s”", path, name);
-  return NULL;
+
+  member = file->by_name != NULL ? g_hash_table_lookup (file->by_name, name) : NULL;
+  if (member == NULL)
+    {
+      g_autoptr(GString) names = g_string_new (NULL);
+
+      append_member_names (names, file);
+      g_set_error (error, NPV_ERROR, NPV_ERROR_INVALID_ARGUMENT, "%s: no member “%s” (members: %s)",
+                   path, name, file->members->len > 0 ? names->str : "none");
+      return NULL;
+    }
+  return member;
 }
 
 NpvArray *
@@ -254,17 +479,44 @@ npv_file_open_array (NpvFile          *file,
 {
   const char *path = npv_source_get_name (file->source);
 
+  switch (member->kind)
+    {
+    case NPV_MEMBER_BROKEN:
+      g_set_error_literal (error, member->error->domain, member->error->code,
+                           member->error->message);
+      return NULL;
+    case NPV_MEMBER_RAW:
+      g_set_error (error, NPV_ERROR, NPV_ERROR_INVALID_ARGUMENT,
+                   "%s: member “%s” is not an array (%" G_GUINT64_FORMAT " bytes of another kind)",
+                   path, member->path, member->size);
+      return NULL;
+    case NPV_MEMBER_ARRAY:
+    default:
+      break;
+    }
+
   if (npv_dtype_has_object (member->header.dtype))
     {
       g_set_error (error, NPV_ERROR, NPV_ERROR_UNSUPPORTED,
-                   "%s: holds Python objects (dtype |O), whose values are a pickle; "
-                   "this version of npyview shows only their shape and type", path);
+                   "%s%s%s%s: holds Python objects (dtype |O), whose values are a pickle; "
+                   "this version of npyview shows only their shape and type", path,
+                   member->path[0] ? ": member “" : "", member->path, member->path[0] ? "”" : "");
       return NULL;
     }
 
-  if (!npv_npy_header_check_size (&member->header, npv_source_get_size (file->source), path, error))
+  if (member->storage == NPV_STORAGE_DEFLATE)
+    {
+      g_set_error (error, NPV_ERROR, NPV_ERROR_UNSUPPORTED,
+                   "%s: member “%s” is compressed (savez_compressed); this version of npyview "
+                   "describes compressed members but reads values only from stored ones",
+                   path, member->path);
+      return NULL;
+    }
+
+  if (!npv_npy_header_check_size (&member->header, member->size, path, error))
     return NULL;
 
-  return npv_array_new (file->source, member->header.dtype, member->header.data_offset,
+  return npv_array_new (file->source, member->header.dtype,
+                        member->offset + member->header.data_offset,
                         member->header.ndim, member->header.shape, member->header.fortran_order);
 }

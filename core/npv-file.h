@@ -32,12 +32,24 @@ typedef enum {
 typedef struct _NpvFile NpvFile;
 typedef struct _NpvMember NpvMember;
 
-/* One array of a file. Immutable; owned by its NpvFile. */
+typedef enum {
+  NPV_MEMBER_ARRAY,    /* an .npy: header is valid */
+  NPV_MEMBER_RAW,      /* another file in an archive: bytes only */
+  NPV_MEMBER_BROKEN,   /* an .npy that cannot be read: see error */
+} NpvMemberKind;
+
+/* One member of a file. Immutable; owned by its NpvFile. */
 struct _NpvMember
 {
-  char *name;            /* "" for a plain .npy; the key for archives */
+  char *name;            /* "" for a plain .npy; the key for archives (x for x.npy) */
+  char *path;            /* the name in the archive ("x.npy"); "" for a plain .npy */
+  NpvMemberKind kind;
   NpvStorage storage;
-  NpvNpyHeader header;
+  NpvNpyHeader header;   /* ARRAY only; header.data_offset counts from offset */
+  guint64 offset;        /* where the member's bytes start in the file */
+  guint64 size;          /* its uncompressed size */
+  guint64 compressed_size;
+  GError *error;         /* BROKEN only: why, naming the file and member */
 };
 
 /* Opens @path and finds what it holds by its first bytes, never by its
@@ -60,8 +72,9 @@ guint            npv_file_get_n_members   (NpvFile        *file);
 const NpvMember *npv_file_get_member      (NpvFile        *file,
                                            guint           index);
 
-/* By name; archives also accept the name with ".npy". For a plain .npy
- * file only "" (or %NULL) names the array. */
+/* By name; archives also accept the name with ".npy". %NULL names the
+ * only array of a file that has exactly one. For a plain .npy file only ""
+ * (or %NULL) names the array. */
 const NpvMember *npv_file_lookup_member   (NpvFile        *file,
                                            const char     *name,
                                            GError        **error);

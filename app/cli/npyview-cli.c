@@ -140,23 +140,52 @@ append_member_json (GString         *out,
                     const NpvMember *member)
 {
   const NpvNpyHeader *h = &member->header;
-  g_autofree char *name = npv_dtype_describe (h->dtype);
 
   g_string_append (out, "{\"name\": ");
   npv_json_append_string (out, member->name);
-  g_string_append (out, ", \"dtype\": ");
-  npv_dtype_append_descr_json (h->dtype, out);
-  g_string_append (out, ", \"shape\": ");
-  append_shape_json (out, h->ndim, h->shape);
-  g_string_append_printf (out, ", \"fortran_order\": %s", h->fortran_order ? "true" : "false");
-  g_string_append_printf (out, ", \"version\": \"%u.%u\"", h->major, h->minor);
-  g_string_append_printf (out, ", \"data_offset\": %" G_GUINT64_FORMAT, h->data_offset);
-  g_string_append_printf (out, ", \"nbytes\": %" G_GUINT64_FORMAT, h->nbytes);
-  g_string_append_printf (out, ", \"itemsize\": %" G_GSIZE_FORMAT, h->dtype->itemsize);
+  if (member->path[0] != '\0')
+    {
+      g_string_append (out, ", \"path\": ");
+      npv_json_append_string (out, member->path);
+    }
   g_string_append_printf (out, ", \"storage\": \"%s\"", npv_storage_to_string (member->storage));
-  g_string_append (out, ", \"description\": ");
-  npv_json_append_string (out, name);
-  g_string_append_c (out, '}');
+  g_string_append_printf (out, ", \"size\": %" G_GUINT64_FORMAT ", \"compressed_size\": %"
+                          G_GUINT64_FORMAT, member->size, member->compressed_size);
+
+  if (member->kind == NPV_MEMBER_RAW)
+    {
+      g_string_append (out, ", \"kind\": \"raw\"}");
+      return;
+    }
+  if (member->kind == NPV_MEMBER_BROKEN)
+    {
+      g_string_append (out, ", \"kind\": \"broken\", \"error\": ");
+      npv_json_append_string (out, member->error->message);
+      g_string_append_c (out, '}');
+      return;
+    }
+
+  {
+    g_autofree char *name = npv_dtype_describe (h->dtype);
+
+    g_string_append (out, ", \"kind\": \"array\", \"dtype\": ");
+    npv_dtype_append_descr_json (h->dtype, out);
+    g_string_append (out, ", \"shape\": ");
+    append_shape_json (out, h->ndim, h->shape);
+    g_string_append_printf (out, ", \"fortran_order\": %s", h->fortran_order ? "true" : "false");
+    g_string_append_printf (out, ", \"version\": \"%u.%u\"", h->major, h->minor);
+    /* Absolute in the file where the bytes are there as they are. */
+    if (member->storage == NPV_STORAGE_DEFLATE)
+      g_string_append (out, ", \"data_offset\": null");
+    else
+      g_string_append_printf (out, ", \"data_offset\": %" G_GUINT64_FORMAT,
+                              member->offset + h->data_offset);
+    g_string_append_printf (out, ", \"nbytes\": %" G_GUINT64_FORMAT, h->nbytes);
+    g_string_append_printf (out, ", \"itemsize\": %" G_GSIZE_FORMAT, h->dtype->itemsize);
+    g_string_append (out, ", \"description\": ");
+    npv_json_append_string (out, name);
+    g_string_append_c (out, '}');
+  }
 }
 
 static void
@@ -164,21 +193,40 @@ append_member_text (GString         *out,
                     const NpvMember *member)
 {
   const NpvNpyHeader *h = &member->header;
-  g_autofree char *words = npv_dtype_describe (h->dtype);
-  g_autofree char *str = npv_dtype_to_str (h->dtype);
-  g_autofree char *bytes = g_format_size_full (h->nbytes, G_FORMAT_SIZE_IEC_UNITS);
 
-  if (member->name[0] != '\0')
+  if (member->path[0] != '\0')
     g_string_append_printf (out, "%s\n", member->name);
-  g_string_append_printf (out, "  dtype        %s (%s)\n", words, str);
-  g_string_append (out, "  shape        ");
-  append_shape_text (out, h->ndim, h->shape);
-  g_string_append_printf (out, "\n  order        %s\n", h->fortran_order ? "Fortran" : "C");
-  g_string_append_printf (out, "  item size    %" G_GSIZE_FORMAT " bytes\n", h->dtype->itemsize);
-  g_string_append_printf (out, "  total        %" G_GUINT64_FORMAT " bytes (%s)\n", h->nbytes, bytes);
-  g_string_append_printf (out, "  storage      %s\n", npv_storage_to_string (member->storage));
-  g_string_append_printf (out, "  version      %u.%u\n", h->major, h->minor);
-  g_string_append_printf (out, "  data offset  %" G_GUINT64_FORMAT "\n", h->data_offset);
+  if (member->kind == NPV_MEMBER_RAW)
+    {
+      g_string_append_printf (out, "  not an array: %s, %" G_GUINT64_FORMAT " bytes\n",
+                              member->path, member->size);
+      return;
+    }
+  if (member->kind == NPV_MEMBER_BROKEN)
+    {
+      g_string_append_printf (out, "  cannot be read: %s\n", member->error->message);
+      return;
+    }
+
+  {
+    g_autofree char *words = npv_dtype_describe (h->dtype);
+    g_autofree char *str = npv_dtype_to_str (h->dtype);
+    g_autofree char *bytes = g_format_size_full (h->nbytes, G_FORMAT_SIZE_IEC_UNITS);
+
+    g_string_append_printf (out, "  dtype        %s (%s)\n", words, str);
+    g_string_append (out, "  shape        ");
+    append_shape_text (out, h->ndim, h->shape);
+    g_string_append_printf (out, "\n  order        %s\n", h->fortran_order ? "Fortran" : "C");
+    g_string_append_printf (out, "  item size    %" G_GSIZE_FORMAT " bytes\n", h->dtype->itemsize);
+    g_string_append_printf (out, "  total        %" G_GUINT64_FORMAT " bytes (%s)\n", h->nbytes, bytes);
+    g_string_append_printf (out, "  storage      %s", npv_storage_to_string (member->storage));
+    if (member->storage == NPV_STORAGE_DEFLATE && member->size > 0)
+      g_string_append_printf (out, " (%.1f%% of %" G_GUINT64_FORMAT " bytes)",
+                              100.0 * member->compressed_size / member->size, member->size);
+    g_string_append_printf (out, "\n  version      %u.%u\n", h->major, h->minor);
+    if (member->storage != NPV_STORAGE_DEFLATE)
+      g_string_append_printf (out, "  data offset  %" G_GUINT64_FORMAT "\n", member->offset + h->data_offset);
+  }
 }
 
 static int
@@ -211,7 +259,7 @@ cmd_info (const char *path)
         {
           const NpvMember *member = npv_file_get_member (file, i);
 
-          if (opt_member != NULL && g_strcmp0 (member->name, opt_member) != 0)
+          if (opt_member != NULL && npv_file_lookup_member (file, opt_member, NULL) != member)
             continue;
           if (out->str[out->len - 1] != '[')
             g_string_append (out, ", ");
@@ -224,14 +272,15 @@ cmd_info (const char *path)
       g_autofree char *display = g_filename_display_name (path);
       g_autofree char *size = g_format_size_full (npv_file_get_size (file), G_FORMAT_SIZE_IEC_UNITS);
 
-      g_string_append_printf (out, "%s: %s, %s, %u array%s\n", display,
-                              npv_file_format_to_string (npv_file_get_format (file)), size,
-                              n, n == 1 ? "" : "s");
+      g_string_append_printf (out, "%s: %s, %s, %u %s%s\n", display,
+                              npv_file_format_to_string (npv_file_get_format (file)), size, n,
+                              npv_file_get_format (file) == NPV_FILE_FORMAT_NPY ? "array" : "member",
+                              n == 1 ? "" : "s");
       for (guint i = 0; i < n; i++)
         {
           const NpvMember *member = npv_file_get_member (file, i);
 
-          if (opt_member != NULL && g_strcmp0 (member->name, opt_member) != 0)
+          if (opt_member != NULL && npv_file_lookup_member (file, opt_member, NULL) != member)
             continue;
           append_member_text (out, member);
         }

@@ -69,12 +69,15 @@ def deep_descr(depth):
 
 class Bad:
     def __init__(self, name, content=None, kind='file', sizes=None,
-                 why=''):
+                 why='', listable=False):
         self.name = name          # file name (also the test's name)
         self.content = content    # bytes for kind 'file'
         self.kind = kind          # 'file', 'dir', 'missing', 'unreadable'
         self.sizes = sizes        # (expected, actual) data bytes for truncation
         self.why = why
+        # An archive whose only member is broken: info lists the member with
+        # its error (exit 0); reading its values fails (exit 1).
+        self.listable = listable
         self.path = None
 
 
@@ -159,7 +162,7 @@ def bad_inputs():
                 version=(3, 0))),
         Bad('huge-header-length-v2.npy',
             raw_header((2, 0), 0xffffffff, GOOD.encode() + b'\n' + DATA3)),
-        Bad('zip.npy', zbuf.getvalue(), why='a zip archive'),
+        Bad('zip.npy', zbuf.getvalue(), why='a zip archive', listable=True),
         Bad('gzip.npy', gzip.compress(valid), why='a gzip-compressed .npy'),
         Bad('pickle.npy', pickle.dumps(np.arange(3.0), protocol=2),
             why='a pickle'),
@@ -253,6 +256,13 @@ def run_bad_files(runner, report, root, jobs):
         if cmd[0] == 'export':
             args += ['-o', os.path.join(outdir, 'x.npy')]
         r = runner.run(args)
+        if b.listable and cmd[0] == 'info':
+            out = r.out.decode('utf-8', 'replace')
+            report.check(r.rc == 0, b.name, r.display,
+                         f'exit status {r.rc}, expected 0 (the member is listed)')
+            report.check('x' in out and ('broken' in out or 'cannot be read' in out),
+                         b.name, r.display, f'the broken member is not listed: {out!r}')
+            return
         contains = ()
         if b.sizes:
             contains = [(rf'(?<![\d.,]){v}(?![\d.,]*\d)',
