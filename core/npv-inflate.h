@@ -4,7 +4,7 @@
  * a checkpoint (output offset, input offset, the bits left over in the
  * input byte, and the 32 KiB window before it) is kept about every @span
  * bytes of output. Reading any range then starts at the checkpoint before
- * it, so it costs at most about one span of inflate.
+ * it, so it costs about one span of inflate.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -43,10 +43,16 @@ void             npv_inflate_index_unref    (NpvInflateIndex    *index);
 
 /* Inflates the whole stream once, adding checkpoints as it goes (reads may
  * run in other threads meanwhile and use the checkpoints made so far).
- * Checks the CRC-32 (gzip trailers; for zip members, @expected_crc when
- * @check_crc) and, when @expected_size is not G_MAXUINT64, the size.
- * Errors: NPV_ERROR_FORMAT for a broken stream or a CRC mismatch,
- * NPV_ERROR_TRUNCATED when it ends early, G_IO_ERROR_CANCELLED. */
+ * Checks the CRC-32 (gzip: every member's trailer, and @check_crc and
+ * @expected_crc are ignored; raw: @expected_crc when @check_crc) and, when
+ * @expected_size is not G_MAXUINT64, the size: output shorter than it is
+ * NPV_ERROR_TRUNCATED, longer stops the build at once with
+ * NPV_ERROR_FORMAT (a zip bomb never runs on). Other errors:
+ * NPV_ERROR_FORMAT for a broken stream, a CRC mismatch or non-zero bytes
+ * after the last gzip member, NPV_ERROR_TRUNCATED when the input ends
+ * early, G_IO_ERROR_CANCELLED. A build after a complete one returns TRUE
+ * at once; one while another runs fails with NPV_ERROR_FAILED; one after
+ * a failed or cancelled build goes on from the checkpoints made. */
 gboolean         npv_inflate_index_build    (NpvInflateIndex    *index,
                                              gboolean            check_crc,
                                              guint32             expected_crc,
@@ -58,7 +64,7 @@ gboolean         npv_inflate_index_build    (NpvInflateIndex    *index,
 
 gboolean         npv_inflate_index_is_complete (NpvInflateIndex *index);
 
-/* The size of the inflated stream; known once the build is complete. */
+/* The size of the inflated stream once the build is complete; 0 before. */
 guint64          npv_inflate_index_get_size    (NpvInflateIndex *index);
 
 /* Bytes in the index itself (checkpoint windows), for memory accounting. */
@@ -67,8 +73,10 @@ gsize            npv_inflate_index_get_memory  (NpvInflateIndex *index);
 /* Copies @len inflated bytes from @offset into @buffer. Thread-safe: each
  * call has its own inflate state. Before the build completes it starts
  * from the last checkpoint made before @offset (or from the start of the
- * stream), so the first window never waits for the whole stream. Fails
- * with NPV_ERROR_TRUNCATED past the end of the stream. */
+ * stream), so the first window never waits for the whole stream. Costs
+ * about one span of inflate, or one deflate block where blocks are longer
+ * (very compressible data). Fails with NPV_ERROR_TRUNCATED past the end of
+ * the stream. */
 gboolean         npv_inflate_index_read     (NpvInflateIndex    *index,
                                              guint64             offset,
                                              void               *buffer,
