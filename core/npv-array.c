@@ -421,6 +421,24 @@ npv_index_parse (const char  *text,
   return TRUE;
 }
 
+/* One bound of Python's slice.indices(): negative counts from the end,
+ * then clamped to the axis (to -1 .. n-1 when walking backwards). */
+static gint64
+clamp_bound (gint64 value,
+             gint64 n,
+             gint64 step)
+{
+  if (value < 0)
+    {
+      value += n;
+      if (value < 0)
+        value = step < 0 ? -1 : 0;
+    }
+  else if (value >= n)
+    value = step < 0 ? n - 1 : n;
+  return value;
+}
+
 /* Python's slice.indices(), then the length of the result. */
 static gint64
 resolve_slice (const NpvIndexItem *item,
@@ -429,37 +447,8 @@ resolve_slice (const NpvIndexItem *item,
                gint64             *step_out)
 {
   gint64 step = item->has_step ? item->step : 1;
-  gint64 start, stop;
-
-  if (item->has_start)
-    {
-      start = item->start;
-      if (start < 0)
-        {
-          start += n;
-          if (start < 0)
-            start = step < 0 ? -1 : 0;
-        }
-      else if (start >= n)
-        start = step < 0 ? n - 1 : n;
-    }
-  else
-    start = step < 0 ? n - 1 : 0;
-
-  if (item->has_stop)
-    {
-      stop = item->stop;
-      if (stop < 0)
-        {
-          stop += n;
-          if (stop < 0)
-            stop = step < 0 ? -1 : 0;
-        }
-      else if (stop >= n)
-        stop = step < 0 ? n - 1 : n;
-    }
-  else
-    stop = step < 0 ? -1 : n;
+  gint64 start = item->has_start ? clamp_bound (item->start, n, step) : step < 0 ? n - 1 : 0;
+  gint64 stop = item->has_stop ? clamp_bound (item->stop, n, step) : step < 0 ? -1 : n;
 
   *start_out = start;
   *step_out = step;

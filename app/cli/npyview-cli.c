@@ -111,28 +111,19 @@ print_stdout (const GString *text)
   fwrite (text->str, 1, text->len, stdout);
 }
 
+/* (3, 4) as numpy prints a shape, or [3, 4] for JSON. */
 static void
-append_shape_json (GString      *out,
-                   guint         ndim,
-                   const gint64 *shape)
+append_shape (GString      *out,
+              guint         ndim,
+              const gint64 *shape,
+              gboolean      json)
 {
-  g_string_append_c (out, '[');
+  g_string_append_c (out, json ? '[' : '(');
   for (guint i = 0; i < ndim; i++)
     g_string_append_printf (out, i > 0 ? ", %" G_GINT64_FORMAT : "%" G_GINT64_FORMAT, shape[i]);
-  g_string_append_c (out, ']');
-}
-
-static void
-append_shape_text (GString      *out,
-                   guint         ndim,
-                   const gint64 *shape)
-{
-  g_string_append_c (out, '(');
-  for (guint i = 0; i < ndim; i++)
-    g_string_append_printf (out, i > 0 ? ", %" G_GINT64_FORMAT : "%" G_GINT64_FORMAT, shape[i]);
-  if (ndim == 1)
+  if (ndim == 1 && !json)
     g_string_append_c (out, ',');
-  g_string_append_c (out, ')');
+  g_string_append_c (out, json ? ']' : ')');
 }
 
 static void
@@ -171,7 +162,7 @@ append_member_json (GString         *out,
     g_string_append (out, ", \"kind\": \"array\", \"dtype\": ");
     npv_dtype_append_descr_json (h->dtype, out);
     g_string_append (out, ", \"shape\": ");
-    append_shape_json (out, h->ndim, h->shape);
+    append_shape (out, h->ndim, h->shape, TRUE);
     g_string_append_printf (out, ", \"fortran_order\": %s", h->fortran_order ? "true" : "false");
     g_string_append_printf (out, ", \"version\": \"%u.%u\"", h->major, h->minor);
     /* Absolute in the file where the bytes are there as they are. */
@@ -215,7 +206,7 @@ append_member_text (GString         *out,
 
     g_string_append_printf (out, "  dtype        %s (%s)\n", words, str);
     g_string_append (out, "  shape        ");
-    append_shape_text (out, h->ndim, h->shape);
+    append_shape (out, h->ndim, h->shape, FALSE);
     g_string_append_printf (out, "\n  order        %s\n", h->fortran_order ? "Fortran" : "C");
     g_string_append_printf (out, "  item size    %" G_GSIZE_FORMAT " bytes\n", h->dtype->itemsize);
     g_string_append_printf (out, "  total        %" G_GUINT64_FORMAT " bytes (%s)\n", h->nbytes, bytes);
@@ -406,7 +397,7 @@ cmd_export (const char *path)
     {
       g_autoptr(GString) shape = g_string_new (NULL);
 
-      append_shape_text (shape, array->ndim, array->shape);
+      append_shape (shape, array->ndim, array->shape, FALSE);
       return fail (EXIT_DATA, "%s: a %s table holds at most 2 dimensions, but the selection has shape %s; "
                    "choose a plane with --slice, e.g. --slice '0'", path,
                    format == NPV_EXPORT_CSV ? "CSV" : "TSV", shape->str);
