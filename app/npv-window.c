@@ -68,7 +68,8 @@ describe_file (NpvFile *file)
           g_string_append_printf (out, "%s\n", error->message);
           continue;
         }
-      npv_array_print (out, array, &options);
+      if (!npv_array_print (out, array, &options, &error))
+        g_string_append_printf (out, "\n%s", error->message);
       g_string_append_c (out, '\n');
     }
   return g_string_free (out, FALSE);

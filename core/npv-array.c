@@ -113,9 +113,18 @@ npv_array_unref (NpvArray *array)
 }
 
 const guint8 *
-npv_array_get_base (const NpvArray *array)
+npv_array_peek (const NpvArray  *array,
+                gint64           offset,
+                guint8          *scratch,
+                GError         **error)
 {
-  return npv_source_get_data (array->source) + array->offset;
+  const guint8 *data = npv_source_get_data (array->source);
+
+  if (data != NULL)
+    return data + offset;
+  if (!npv_source_read (array->source, offset, scratch, array->dtype->itemsize, error))
+    return NULL;
+  return scratch;
 }
 
 /* numpy's flags with relaxed strides: axes of length 1 do not count, and
@@ -630,16 +639,16 @@ npv_row_iter_init (NpvRowIter     *iter,
       rest /= array->shape[axis];
     }
 
-  iter->row = npv_array_get_base (array);
+  iter->row = array->offset;
   for (guint k = 1; k < array->ndim; k++)
     iter->row += iter->index[iter->order[k]] * array->strides[iter->order[k]];
 }
 
 gboolean
-npv_row_iter_next (NpvRowIter    *iter,
-                   const guint8 **row,
-                   gint64        *len,
-                   gint64        *stride)
+npv_row_iter_next (NpvRowIter *iter,
+                   gint64     *row,
+                   gint64     *len,
+                   gint64     *stride)
 {
   const NpvArray *array = iter->array;
 
@@ -674,9 +683,13 @@ npv_row_reader_init (NpvRowReader   *reader,
                      const NpvArray *array,
                      gsize           capacity)
 {
+  NpvSource *source = array->source;
+
   reader->array = array;
-  reader->capacity = capacity;
-  reader->buffer = npv_source_get_fd (array->source) >= 0 ? g_malloc (capacity) : NULL;
+  reader->capacity = MAX (capacity, array->dtype->itemsize);
+  /* Memory needs no copy; files and compressed data do. */
+  reader->buffer = npv_source_get_fd (source) >= 0 || npv_source_get_data (source) == NULL
+                   ? g_malloc (reader->capacity) : NULL;
 }
 
 void
@@ -687,29 +700,62 @@ npv_row_reader_clear (NpvRowReader *reader)
 
 gboolean
 npv_row_reader_fetch (NpvRowReader  *reader,
-                      const guint8 **row,
+                      gint64         row,
                       gint64         len,
                       gint64         stride,
+                      const guint8 **items,
+                      gint64        *items_stride,
+                      gint64        *n_items,
                       GError       **error)
 {
   const NpvArray *array = reader->array;
-  const guint8 *data = npv_source_get_data (array->source);
-  gsize itemsize = MAX (array->dtype->itemsize, 1);
-  const guint8 *lo, *hi;
-  gsize span;
+  NpvSource *source = array->source;
+  const guint8 *data = npv_source_get_data (source);
+  gsize itemsize = array->dtype->itemsize;
+  gsize unit = MAX (itemsize, 1);
+  gint64 n = len;
+  gint64 lo, span;
 
-  if (reader->buffer == NULL || len <= 0)
-    return TRUE;
+  g_return_val_if_fail (len > 0, FALSE);
 
-  lo = *row + MIN (0, (len - 1) * stride);
-  hi = *row + MAX (0, (len - 1) * stride) + itemsize;
-  span = hi - lo;
-  /* Far apart: the pages in between would be copied for nothing. */
-  if (span > reader->capacity || span / 16 > (gsize) len * itemsize)
-    return TRUE;
+  if (reader->buffer == NULL || itemsize == 0)
+    {
+      *items = data + row;
+      *items_stride = stride;
+      *n_items = len;
+      return TRUE;
+    }
 
-  if (!npv_source_read (array->source, lo - data, reader->buffer, span, error))
-    return FALSE;
-  *row = reader->buffer + (*row - lo);
+  /* Close together: read the span, as many items as fit. */
+  if ((guint64) ABS (stride) <= 16 * unit)
+    {
+      n = MIN (len, (gint64) ((reader->capacity - unit) / MAX ((guint64) ABS (stride), 1)) + 1);
+      lo = row + MIN (0, (n - 1) * stride);
+      span = ABS ((n - 1) * stride) + itemsize;
+      if (!npv_source_read (source, lo, reader->buffer, span, error))
+        return FALSE;
+      *items = reader->buffer + (row - lo);
+      *items_stride = stride;
+      *n_items = n;
+      return TRUE;
+    }
+
+  /* Far apart: the mapping, where there is one... */
+  if (data != NULL)
+    {
+      *items = data + row;
+      *items_stride = stride;
+      *n_items = len;
+      return TRUE;
+    }
+
+  /* ...or one item at a time from the source, packed. */
+  n = MIN (len, (gint64) (reader->capacity / unit));
+  for (gint64 i = 0; i < n; i++)
+    if (!npv_source_read (source, row + i * stride, reader->buffer + i * itemsize, itemsize, error))
+      return FALSE;
+  *items = reader->buffer;
+  *items_stride = itemsize;
+  *n_items = n;
   return TRUE;
 }

@@ -62,9 +62,13 @@ NpvArray *npv_array_new            (NpvSource       *source,
 NpvArray *npv_array_ref            (NpvArray        *array);
 void      npv_array_unref          (NpvArray        *array);
 
-/* The first byte of item [0, 0, ...]; with negative strides other items lie
- * before it. Only meaningful when count > 0. */
-const guint8 *npv_array_get_base   (const NpvArray  *array);
+/* The bytes of the item at @offset of the source (array->offset for item
+ * [0, 0, ...]): in the mapping, or read into @scratch (itemsize bytes)
+ * where there is none. %NULL with an error if it cannot be read. */
+const guint8 *npv_array_peek       (const NpvArray  *array,
+                                    gint64           offset,
+                                    guint8          *scratch,
+                                    GError         **error);
 
 gboolean  npv_array_is_c_contiguous (const NpvArray *array);
 gboolean  npv_array_is_f_contiguous (const NpvArray *array);
@@ -98,7 +102,7 @@ typedef struct
   gint64 rows_left;
   gint64 row_len;
   gint64 row_stride;
-  const guint8 *row;
+  gint64 row;                  /* offset in the source of the row's first item */
 } NpvRowIter;
 
 /* Rows @first_row .. @first_row + @n_rows - 1 (use -1 for all rows). */
@@ -109,15 +113,16 @@ void      npv_row_iter_init        (NpvRowIter      *iter,
                                     gint64           n_rows);
 gint64    npv_array_get_n_rows     (const NpvArray  *array);
 gboolean  npv_row_iter_next        (NpvRowIter      *iter,
-                                    const guint8   **row,
+                                    gint64          *row,
                                     gint64          *len,
                                     gint64          *stride);
 
-/* Reads rows for a sequential pass. A row given as a pointer into the
- * mapping is copied into a buffer with pread() when its bytes are close
- * together: on a page-cached file that is much cheaper than faulting the
- * mapping in page by page (and a file cut short gives an error, not a
- * signal). Rows spread far apart are left in the mapping. */
+/* Turns rows (source offsets) into bytes for a sequential pass. Items
+ * close together are read into a buffer with npv_source_read(): on a
+ * page-cached file that beats faulting the mapping in page by page, a file
+ * cut short gives an error rather than a signal, and compressed sources
+ * have no mapping at all. Items far apart come from the mapping, or one by
+ * one where there is none. */
 typedef struct
 {
   const NpvArray *array;
@@ -129,10 +134,17 @@ void      npv_row_reader_init      (NpvRowReader    *reader,
                                     const NpvArray  *array,
                                     gsize            capacity);
 void      npv_row_reader_clear     (NpvRowReader    *reader);
+
+/* The first *@n_items (at least one) of the @len items of a row starting
+ * at @row, @stride bytes apart: at *@items, *@items_stride apart. Valid
+ * until the next fetch. Call again for the rest of the row. */
 gboolean  npv_row_reader_fetch     (NpvRowReader    *reader,
-                                    const guint8   **row,
+                                    gint64           row,
                                     gint64           len,
                                     gint64           stride,
+                                    const guint8   **items,
+                                    gint64          *items_stride,
+                                    gint64          *n_items,
                                     GError         **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NpvArray, npv_array_unref)

@@ -140,8 +140,7 @@ write_npy (NpvArray      *array,
   NpvRowReader reader;
   NpvRowIter iter;
   gboolean ok = TRUE;
-  const guint8 *row;
-  gint64 len, stride;
+  gint64 row, len, stride;
   guint64 n_rows = 0;
 
   if (!sink_write (sink, g_bytes_get_data (header, NULL), g_bytes_get_size (header), error))
@@ -152,20 +151,26 @@ write_npy (NpvArray      *array,
   /* The whole view is one run of bytes: copy it as it is. */
   if (c_contig || f_contig)
     {
-      int fd = npv_source_get_fd (array->source);
-      const guint8 *base = npv_array_get_base (array);
+      NpvSource *source = array->source;
+      int fd = npv_source_get_fd (source);
+      const guint8 *data = npv_source_get_data (source);
       guint64 total = (guint64) array->count * itemsize;
 
       if (fd >= 0 && sink->writer != NULL)
         return npv_writer_copy_range (sink->writer, fd, array->offset, total, error);
 
+      if (data == NULL)
+        buffer = g_malloc (GATHER_BUFFER);
       for (guint64 done = 0; done < total;)
         {
-          guint64 n = MIN (total - done, (guint64) 64 << 20);
+          guint64 n = MIN (total - done, (guint64) (data != NULL ? 64 << 20 : GATHER_BUFFER));
+          const guint8 *bytes = data != NULL ? data + array->offset + done : buffer;
 
           if (g_cancellable_set_error_if_cancelled (cancellable, error))
             return FALSE;
-          if (!sink_write (sink, base + done, n, error))
+          if (data == NULL && !npv_source_read (source, array->offset + done, buffer, n, error))
+            return FALSE;
+          if (!sink_write (sink, bytes, n, error))
             return FALSE;
           done += n;
         }
@@ -180,22 +185,29 @@ write_npy (NpvArray      *array,
     {
       if ((++n_rows & 1023) == 0 && g_cancellable_set_error_if_cancelled (cancellable, error))
         ok = FALSE;
-      else
-        ok = npv_row_reader_fetch (&reader, &row, len, stride, error);
 
       while (ok && len > 0)
         {
-          gint64 room = (capacity - buffered) / itemsize;
-          gint64 n = MIN (len, room);
+          const guint8 *items;
+          gint64 items_stride, got;
 
-          gather (buffer + buffered, row, n, stride, itemsize);
-          buffered += n * itemsize;
-          row += n * stride;
-          len -= n;
-          if (buffered == capacity)
+          ok = npv_row_reader_fetch (&reader, row, len, stride, &items, &items_stride, &got, error);
+          row += got * stride;
+          len -= got;
+          while (ok && got > 0)
             {
-              ok = sink_write (sink, buffer, buffered, error);
-              buffered = 0;
+              gint64 room = (capacity - buffered) / itemsize;
+              gint64 n = MIN (got, room);
+
+              gather (buffer + buffered, items, n, items_stride, itemsize);
+              buffered += n * itemsize;
+              items += n * items_stride;
+              got -= n;
+              if (buffered == capacity)
+                {
+                  ok = sink_write (sink, buffer, buffered, error);
+                  buffered = 0;
+                }
             }
         }
     }
@@ -260,9 +272,12 @@ write_table (NpvArray      *array,
   g_autoptr(GString) out = g_string_sized_new (TEXT_FLUSH + 4096);
   g_autoptr(GString) scratch = g_string_new (NULL);
   gboolean is_record = array->dtype->kind == NPV_KIND_STRUCT;
-  gint64 n_rows = array->ndim == 0 ? 1 : array->shape[0];
   gint64 n_cols = array->ndim == 2 ? array->shape[1] : 1;
-  const guint8 *base = npv_array_get_base (array);
+  NpvRowReader reader;
+  NpvRowIter iter;
+  gint64 row, len, stride;
+  guint64 lines = 0;
+  gboolean ok = TRUE;
 
   if (array->ndim > 2)
     {
@@ -301,35 +316,50 @@ write_table (NpvArray      *array,
       g_string_append_c (out, '\n');
     }
 
-  for (gint64 i = 0; i < n_rows; i++)
+  /* Rows in C order: a line each for 2-D, an item a line otherwise. */
+  npv_row_reader_init (&reader, array, 1 << 20);
+  npv_row_iter_init (&iter, array, FALSE, 0, -1);
+  while (ok && npv_row_iter_next (&iter, &row, &len, &stride))
     {
-      const guint8 *row = array->ndim == 0 ? base : base + i * array->strides[0];
-
-      if ((i & 1023) == 1023 && g_cancellable_set_error_if_cancelled (cancellable, error))
-        return FALSE;
-
-      for (gint64 j = 0; j < n_cols; j++)
+      if ((++lines & 1023) == 0 && g_cancellable_set_error_if_cancelled (cancellable, error))
+        ok = FALSE;
+      while (ok && len > 0)
         {
-          const guint8 *item = array->ndim == 2 ? row + j * array->strides[1] : row;
+          const guint8 *items;
+          gint64 items_stride, got;
 
-          for (guint k = 0; k < leaves->len; k++)
+          ok = npv_row_reader_fetch (&reader, row, len, stride, &items, &items_stride, &got, error);
+          for (gint64 j = 0; ok && j < got; j++)
             {
-              if (j > 0 || k > 0)
-                g_string_append_c (out, delimiter);
-              append_cell (out, scratch, &g_array_index (leaves, NpvLeaf, k), item, delimiter);
+              for (guint k = 0; k < leaves->len; k++)
+                {
+                  if (k > 0 || (array->ndim == 2 && j + iter.row_len - len > 0))
+                    g_string_append_c (out, delimiter);
+                  append_cell (out, scratch, &g_array_index (leaves, NpvLeaf, k),
+                               items + j * items_stride, delimiter);
+                }
+              if (array->ndim < 2)
+                g_string_append_c (out, '\n');
             }
-
-          if (out->len >= TEXT_FLUSH)
+          row += got * stride;
+          len -= got;
+          if (ok && out->len >= TEXT_FLUSH)
             {
-              if (!sink_write (sink, out->str, out->len, error))
-                return FALSE;
+              ok = sink_write (sink, out->str, out->len, error);
               g_string_truncate (out, 0);
             }
         }
-      g_string_append_c (out, '\n');
+      if (array->ndim == 2)
+        g_string_append_c (out, '\n');
     }
+  npv_row_reader_clear (&reader);
 
-  return sink_write (sink, out->str, out->len, error);
+  /* A 2-D array of empty rows still has its lines. */
+  if (ok && array->ndim == 2 && array->shape[1] == 0)
+    for (gint64 i = 0; i < array->shape[0]; i++)
+      g_string_append_c (out, '\n');
+
+  return ok && sink_write (sink, out->str, out->len, error);
 }
 
 static gboolean

@@ -18,15 +18,23 @@ typedef struct
   guint width;
   GString *scratch;
   GString *out;
+  guint8 *item_buffer;
+  GError *error;
 } Printer;
 
 static void
-item_text (Printer      *pr,
-           const guint8 *item)
+item_text (Printer *pr,
+           gint64   offset)
 {
   const NpvDType *dtype = pr->array->dtype;
+  const guint8 *item;
 
   g_string_truncate (pr->scratch, 0);
+  if (pr->error != NULL)
+    return;
+  item = npv_array_peek (pr->array, offset, pr->item_buffer, &pr->error);
+  if (item == NULL)
+    return;
   if (dtype->kind == NPV_KIND_UNICODE)
     {
       g_autoptr(GString) text = g_string_new (NULL);
@@ -55,9 +63,9 @@ skip_to (Printer *pr,
 }
 
 static void
-measure (Printer      *pr,
-         guint         axis,
-         const guint8 *ptr)
+measure (Printer *pr,
+         guint    axis,
+         gint64   ptr)
 {
   const NpvArray *a = pr->array;
 
@@ -85,9 +93,9 @@ pad_item (Printer *pr)
 }
 
 static void
-print_axis (Printer      *pr,
-            guint         axis,
-            const guint8 *ptr)
+print_axis (Printer *pr,
+            guint    axis,
+            gint64   ptr)
 {
   const NpvArray *a = pr->array;
   gint64 n = a->shape[axis];
@@ -145,30 +153,39 @@ print_axis (Printer      *pr,
   g_string_append_c (pr->out, ']');
 }
 
-void
+gboolean
 npv_array_print (GString               *out,
                  const NpvArray        *array,
-                 const NpvPrintOptions *options)
+                 const NpvPrintOptions *options,
+                 GError               **error)
 {
   g_autoptr(GString) scratch = g_string_new (NULL);
-  Printer pr = { array, options, (guint64) array->count > options->threshold, 0, scratch, out };
-  const guint8 *base = npv_array_get_base (array);
+  g_autofree guint8 *item_buffer = g_malloc (MAX (array->dtype->itemsize, 1));
+  Printer pr = { array, options, (guint64) array->count > options->threshold, 0, scratch, out,
+                 item_buffer, NULL };
 
   if (array->ndim == 0)
     {
-      item_text (&pr, base);
+      item_text (&pr, array->offset);
       g_string_append (out, scratch->str);
-      return;
     }
-  if (array->count == 0)
+  else if (array->count == 0)
     {
       for (guint k = 0; k < array->ndim; k++)
         g_string_append_c (out, '[');
       for (guint k = 0; k < array->ndim; k++)
         g_string_append_c (out, ']');
-      return;
+    }
+  else
+    {
+      measure (&pr, 0, array->offset);
+      print_axis (&pr, 0, array->offset);
     }
 
-  measure (&pr, 0, base);
-  print_axis (&pr, 0, base);
+  if (pr.error != NULL)
+    {
+      g_propagate_error (error, pr.error);
+      return FALSE;
+    }
+  return TRUE;
 }

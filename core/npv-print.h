@@ -21,9 +21,11 @@ typedef struct
 #define NPV_PRINT_OPTIONS_DEFAULT ((NpvPrintOptions) { 1000, 3, 75 })
 
 /* Appends the items of @array in nested brackets, aligned, with "..." for
- * the middle of long axes. Text items are quoted like numpy's. */
-void npv_array_print (GString               *out,
-                      const NpvArray        *array,
-                      const NpvPrintOptions *options);
+ * the middle of long axes. Text items are quoted like numpy's. Fails when
+ * the items cannot be read (a file cut short, damaged compressed data). */
+gboolean npv_array_print (GString               *out,
+                          const NpvArray        *array,
+                          const NpvPrintOptions *options,
+                          GError               **error);
 
 G_END_DECLS

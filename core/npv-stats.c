@@ -334,7 +334,8 @@ run_contiguous (Job *job)
   g_autofree guint8 *buffer = NULL;
   gint64 left = job->n;
 
-  if (npv_source_get_fd (source) >= 0)
+  /* Memory is used in place; files and compressed data are read. */
+  if (npv_source_get_fd (source) >= 0 || npv_source_get_data (source) == NULL)
     buffer = g_malloc (per_chunk * itemsize);
 
   while (left > 0)
@@ -363,8 +364,7 @@ run_rows (Job *job)
 {
   NpvRowReader reader;
   NpvRowIter iter;
-  const guint8 *row;
-  gint64 len, stride;
+  gint64 row, len, stride;
   guint64 rows = 0;
 
   npv_row_reader_init (&reader, job->array, 4 << 20);
@@ -373,9 +373,20 @@ run_rows (Job *job)
     {
       if ((++rows & 255) == 0 && g_cancellable_is_cancelled (job->cancellable))
         break;
-      if (!npv_row_reader_fetch (&reader, &row, len, stride, &job->error))
+      while (len > 0 && job->error == NULL)
+        {
+          const guint8 *items;
+          gint64 items_stride, n;
+
+          if (!npv_row_reader_fetch (&reader, row, len, stride, &items, &items_stride, &n,
+                                     &job->error))
+            break;
+          reduce_run (job, items, n, items_stride);
+          row += n * stride;
+          len -= n;
+        }
+      if (job->error != NULL)
         break;
-      reduce_run (job, row, len, stride);
     }
   npv_row_reader_clear (&reader);
 }

@@ -359,7 +359,8 @@ cmd_show (const char *path)
 
   if (opt_full)
     options.threshold = G_MAXUINT;
-  npv_array_print (out, array, &options);
+  if (!npv_array_print (out, array, &options, &error))
+    return fail_for_file (path, error);
   g_string_append_c (out, '\n');
   print_stdout (out);
   return 0;
