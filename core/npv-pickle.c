@@ -12,8 +12,6 @@
 #define NPV_PY_OBJECT_INTERNALS
 #include "npv-pickle.h"
 
-#include <errno.h>
-#include <math.h>
 #include <string.h>
 
 #include "npv-error.h"
@@ -607,7 +605,7 @@ new_int_from_text (Unpickler   *u,
     }
 
   /* Base 2^32 limbs, least significant first: multiply by 10 and add. */
-  limbs = g_new0 (guint32, (end - p) / 9 + 2);
+  limbs = g_new0 (guint32, MIN ((gsize) (end - p), MAX_INT_DIGITS) / 9 + 2);
   for (; p < end; p++)
     {
       guint64 acc;
@@ -685,13 +683,22 @@ new_float_from_text (Unpickler   *u,
                      gsize        len,
                      GError     **error)
 {
-  g_autofree char *copy = g_strndup (text, len);
+  g_autofree char *copy = NULL;
   char *end;
   double v;
   NpvPyObject *obj;
 
+  /* Python writes repr(): 25 characters at most. */
+  if (len > 4096)
+    {
+      fail (u, error, NPV_ERROR_FORMAT, "a floating-point number of %" G_GSIZE_FORMAT
+            " characters is not one Python wrote", len);
+      return NULL;
+    }
+  copy = g_strndup (text, len);
+
+  /* Like float(): spaces around, "inf", "nan", and 1e999 as inf. */
   g_strstrip (copy);
-  errno = 0;
   v = g_ascii_strtod (copy, &end);
   if (copy[0] == '\0' || *end != '\0' || memchr (text, '\0', len) != NULL)
     {
@@ -3002,7 +3009,8 @@ step (Unpickler     *u,
       if (!read_uint (u, 1, &v, error))
         return FALSE;
       if (v > HIGHEST_PROTOCOL)
-        return fail (u, error, NPV_ERROR_UNSUPPORTED, "pickle protocol %u is not known (the highest is %d)",
+        return fail (u, error, NPV_ERROR_UNSUPPORTED,
+                     "pickle protocol %u is not known (the highest is %d)",
                      (guint) v, HIGHEST_PROTOCOL);
       return TRUE;
     case 0x95:  /* FRAME: a length prefix for buffering; the opcodes follow as usual */
@@ -3029,7 +3037,8 @@ step (Unpickler     *u,
     case 'P':
       return op_text (u, error);
     case 'J':   /* BININT */
-      return read_uint (u, 4, &v, error) && push_new (u, new_int (u, (gint32) (guint32) v, error), error);
+      return read_uint (u, 4, &v, error) &&
+             push_new (u, new_int (u, (gint32) (guint32) v, error), error);
     case 'K':   /* BININT1 */
       return read_uint (u, 1, &v, error) && push_new (u, new_int (u, (gint64) v, error), error);
     case 'M':   /* BININT2 */

@@ -18,8 +18,9 @@
  *   numpy._core.multiarray.scalar; builtins set, frozenset, bytearray,
  *   bytes, complex, range, slice; _codecs.encode (str, latin1/utf-8/ascii);
  *   collections.OrderedDict (a DICT); copyreg.__newobj__, __newobj_ex__
- *   (as NEWOBJ/NEWOBJ_EX) and copyreg._reconstructor (cls(state) when cls is
- *   base and one of the above, otherwise an OPAQUE instance of cls).
+ *   (as NEWOBJ/NEWOBJ_EX) and copyreg._reconstructor (base(state) when cls
+ *   is base and one of the above; with base object and no state, an OPAQUE
+ *   NEWOBJ of cls; otherwise an OPAQUE of the _reconstructor call).
  * Everything else a pickle names becomes a GLOBAL; calling it (REDUCE,
  * NEWOBJ, NEWOBJ_EX, INST, OBJ) an OPAQUE; BUILD, APPEND(S), SETITEM(S) and
  * ADDITEMS on an OPAQUE are recorded in it. Arguments a whitelisted callable
@@ -51,8 +52,9 @@ typedef enum {
  * loading is bounded by FACTOR times the input size plus BASE bytes. */
 #define NPV_PICKLE_DEFAULT_MEMORY_FACTOR 64
 #define NPV_PICKLE_DEFAULT_MEMORY_BASE   (16 * 1024 * 1024)
-/* Longest chain of containers from the root (Python's own recursion limit
- * keeps pickles written by Python well below this). */
+/* Longest chain of objects inside objects (a list of lists of ints is 2
+ * deep; array elements, call arguments and states count too). Python's own
+ * recursion limit keeps pickles written by Python well below this. */
 #define NPV_PICKLE_DEFAULT_MAX_DEPTH     1000
 /* Objects per input byte, plus a constant: no opcode makes more than two
  * objects per byte it takes. */
@@ -86,9 +88,14 @@ typedef struct
  *   the opcode and its byte offset; declared lengths beyond the end of the
  *   input are refused before anything is allocated), NPV_ERROR_UNSUPPORTED
  *   for out-of-band buffers (NEXT_BUFFER, READONLY_BUFFER), persistent ids
- *   (PERSID, BINPERSID), protocols above 5 and numpy dtypes this viewer
- *   cannot represent (overlapping fields), NPV_ERROR_TOO_LARGE when the
- *   memory, object or depth limit is exceeded. */
+ *   (PERSID, BINPERSID), protocols above 5 and record dtypes this viewer
+ *   cannot represent (overlapping or out-of-order fields),
+ *   NPV_ERROR_TOO_LARGE when the memory, object or depth limit is exceeded
+ *   or an integer has more than 4300 decimal digits. States that are not in
+ *   numpy's form (a dtype string numpy 2 added, a foreign ndarray subclass)
+ *   are no error: the object becomes an OPAQUE recording the call and state.
+ *   Malformed numpy states (data of the wrong size) are NPV_ERROR_FORMAT, as
+ *   numpy would fail too. */
 NpvPyObject *npv_pickle_load       (const guint8            *data,
                                     gsize                    len,
                                     const NpvPickleOptions  *options,

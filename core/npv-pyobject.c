@@ -8,7 +8,6 @@
 #define NPV_PY_OBJECT_INTERNALS
 #include "npv-pyobject.h"
 
-#include <math.h>
 #include <string.h>
 
 #include "npv-error.h"
@@ -913,46 +912,6 @@ utf8_prefix (const char *text,
   return max;
 }
 
-/* One part of a complex as Python's repr writes it: like a float but
- * without ".0", "nan" without sign. */
-static void
-append_complex_part (GString  *out,
-                     double    value,
-                     gboolean  sign)
-{
-  char buf[NPV_FORMAT_NUMBER_MAX];
-  gsize len;
-
-  if (isnan (value))
-    strcpy (buf, "nan");
-  else
-    npv_format_double (value, buf);
-  len = strlen (buf);
-  if (len > 2 && strcmp (buf + len - 2, ".0") == 0)
-    buf[len - 2] = '\0';
-  if (sign && buf[0] != '-')
-    g_string_append_c (out, '+');
-  g_string_append (out, buf);
-}
-
-/* Python's complex repr: "1j", "(1+2j)", "(-0+1j)", "(nan+infj)". */
-static void
-append_complex (GString *out,
-                double   re,
-                double   im)
-{
-  if (re == 0.0 && !signbit (re))
-    {
-      append_complex_part (out, im, FALSE);
-      g_string_append_c (out, 'j');
-      return;
-    }
-  g_string_append_c (out, '(');
-  append_complex_part (out, re, FALSE);
-  append_complex_part (out, im, TRUE);
-  g_string_append (out, "j)");
-}
-
 /* Leaves: everything without children. Returns FALSE for containers. */
 static gboolean
 append_leaf (GString           *out,
@@ -985,7 +944,9 @@ append_leaf (GString           *out,
       g_string_append (out, buf);
       return TRUE;
     case NPV_PY_COMPLEX:
-      append_complex (out, obj->c.re, obj->c.im);
+      /* numpy's complex128 repr is Python's: "1j", "(-0+1j)", "(1+nanj)". */
+      npv_format_complex_double (obj->c.re, obj->c.im, buf);
+      g_string_append (out, buf);
       return TRUE;
     case NPV_PY_STR:
       /* The repr is at least as long as the text: a prefix is enough. */

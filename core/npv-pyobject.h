@@ -196,7 +196,8 @@ NpvPyObject *npv_py_ndarray_get_element  (const NpvPyObject *obj,
  * 1.5, (1+2j), 'text', b'\xe4', bytearray(b'a'), [1, 2], (1,), {'a': 1},
  * {1, 2}, set(), frozenset({1}), range(0, 3), slice(1, 2, None), with [...],
  * {...}, set(...) where a container contains itself. Integers of more than
- * 4300 digits (Python itself refuses to print those) are written in hex.
+ * about 4300 digits (Python itself refuses to print those) are written in
+ * hex, 0x....
  * Other kinds are described: <object os.system> for a GLOBAL,
  * <object collections.Counter({'a': 1})> for an OPAQUE (with " state=...",
  * " items=[...]" and " setitems={...}" when it has them),
