@@ -12,7 +12,11 @@
 #include <zlib.h>
 
 #include "npv-error.h"
+#include "npv-inflate.h"
 #include "npv-zip.h"
+
+/* Output between restart points of compressed members. */
+#define INFLATE_SPAN (1 << 20)
 
 /* Enough inflated bytes for any .npy header numpy writes below format
  * 2.0's limits; larger headers are read in a second, bigger attempt. */
@@ -26,6 +30,9 @@ struct _NpvFile
   GPtrArray *members;
   /* name and archive path -> member, for archives of many members */
   GHashTable *by_name;
+  /* compressed member -> its NpvInflateIndex, made on first use */
+  GMutex index_lock;
+  GHashTable *indexes;
 };
 
 static void
@@ -44,6 +51,8 @@ file_clear (gpointer data)
   NpvFile *file = data;
 
   g_clear_pointer (&file->by_name, g_hash_table_unref);
+  g_clear_pointer (&file->indexes, g_hash_table_unref);
+  g_mutex_clear (&file->index_lock);
   g_clear_pointer (&file->members, g_ptr_array_unref);
   g_clear_pointer (&file->source, npv_source_unref);
 }
@@ -180,6 +189,7 @@ npz_member_new (NpvFile     *file,
                  : g_strdup (entry->name);
   member->size = entry->uncompressed_size;
   member->compressed_size = entry->compressed_size;
+  member->crc32 = entry->crc32;
   member->storage = entry->method == NPV_ZIP_STORED ? NPV_STORAGE_STORED : NPV_STORAGE_DEFLATE;
   member->kind = g_str_has_suffix (entry->name, ".npy") ? NPV_MEMBER_ARRAY : NPV_MEMBER_RAW;
 
@@ -280,6 +290,77 @@ open_npz (NpvFile  *file,
   return TRUE;
 }
 
+static NpvInflateIndex *
+member_index (NpvFile         *file,
+              const NpvMember *member)
+{
+  NpvInflateIndex *index;
+
+  g_mutex_lock (&file->index_lock);
+  index = g_hash_table_lookup (file->indexes, member);
+  if (index == NULL)
+    {
+      gboolean gzip = member->storage == NPV_STORAGE_GZIP;
+
+      index = npv_inflate_index_new (file->source, gzip ? 0 : member->offset,
+                                     gzip ? npv_source_get_size (file->source) : member->compressed_size,
+                                     gzip ? NPV_INFLATE_GZIP : NPV_INFLATE_RAW, INFLATE_SPAN);
+      g_hash_table_insert (file->indexes, (gpointer) member, index);
+    }
+  npv_inflate_index_ref (index);
+  g_mutex_unlock (&file->index_lock);
+  return index;
+}
+
+/* An .npy.gz: the inflated stream is an .npy; its header comes from the
+ * first inflated bytes. */
+static gboolean
+open_npy_gz (NpvFile  *file,
+             GError  **error)
+{
+  const char *name = npv_source_get_name (file->source);
+  NpvMember *member = g_new0 (NpvMember, 1);
+  g_autoptr(NpvInflateIndex) index = NULL;
+  g_autofree guint8 *prefix = NULL;
+  guint8 start[12];
+  gsize prefix_len;
+
+  member->name = g_strdup ("");
+  member->path = g_strdup ("");
+  member->kind = NPV_MEMBER_ARRAY;
+  member->storage = NPV_STORAGE_GZIP;
+  member->compressed_size = npv_source_get_size (file->source);
+  g_ptr_array_add (file->members, member);
+
+  index = member_index (file, member);
+  if (!npv_inflate_index_read (index, 0, start, sizeof start, NULL, error))
+    return FALSE;
+  if (memcmp (start, NPV_NPY_MAGIC, NPV_NPY_MAGIC_LEN) != 0)
+    {
+      g_set_error (error, NPV_ERROR, NPV_ERROR_FORMAT,
+                   "%s: a gzip file, but what it holds is not an .npy (no \\x93NUMPY)", name);
+      return FALSE;
+    }
+  prefix_len = start[6] == 1 ? 10 + (start[8] | (start[9] << 8))
+                             : 12 + ((gsize) start[8] | ((gsize) start[9] << 8) |
+                                     ((gsize) start[10] << 16) | ((gsize) start[11] << 24));
+  /* A header cannot be larger than what deflate can promise from the
+   * compressed size; refuse absurd lengths before allocating them. */
+  if (prefix_len > (gsize) 1032 * npv_source_get_size (file->source) + 64)
+    {
+      g_set_error (error, NPV_ERROR, NPV_ERROR_FORMAT,
+                   "%s: the .npy header inside claims %" G_GSIZE_FORMAT " bytes, more than the "
+                   "compressed file can hold", name, prefix_len);
+      return FALSE;
+    }
+  prefix = g_malloc (prefix_len);
+  if (!npv_inflate_index_read (index, 0, prefix, prefix_len, NULL, error) ||
+      !npv_npy_header_parse (&member->header, prefix, prefix_len, name, error))
+    return FALSE;
+  member->size = member->header.data_offset + member->header.nbytes;
+  return TRUE;
+}
+
 static NpvFile *
 file_open_source (NpvSource  *source,
                   gboolean    in_memory,
@@ -292,6 +373,8 @@ file_open_source (NpvSource  *source,
 
   file->source = npv_source_ref (source);
   file->in_memory = in_memory;
+  g_mutex_init (&file->index_lock);
+  file->indexes = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) npv_inflate_index_unref);
   file->members = g_ptr_array_new_with_free_func ((GDestroyNotify) member_free);
 
   if (size == 0)
@@ -319,10 +402,10 @@ file_open_source (NpvSource  *source,
 
   if (size >= 2 && data[0] == 0x1f && data[1] == 0x8b)
     {
-      g_set_error (error, NPV_ERROR, NPV_ERROR_UNSUPPORTED,
-                   "%s: is gzip-compressed; this version of npyview reads only uncompressed .npy files",
-                   name);
-      return NULL;
+      file->format = NPV_FILE_FORMAT_NPY_GZ;
+      if (!open_npy_gz (file, error))
+        return NULL;
+      return g_steal_pointer (&file);
     }
 
   if (data[0] == 0x80 || data[0] == '(' || data[0] == ']' || data[0] == '}' || data[0] == 'c')
@@ -504,13 +587,16 @@ npv_file_open_array (NpvFile          *file,
       return NULL;
     }
 
-  if (member->storage == NPV_STORAGE_DEFLATE)
+  if (member->storage == NPV_STORAGE_DEFLATE || member->storage == NPV_STORAGE_GZIP)
     {
-      g_set_error (error, NPV_ERROR, NPV_ERROR_UNSUPPORTED,
-                   "%s: member “%s” is compressed (savez_compressed); this version of npyview "
-                   "describes compressed members but reads values only from stored ones",
-                   path, member->path);
-      return NULL;
+      g_autoptr(NpvInflateIndex) index = member_index (file, member);
+      g_autofree char *name = member->path[0] != '\0'
+                              ? g_strdup_printf ("%s: member “%s”", path, member->path)
+                              : g_strdup (path);
+      g_autoptr(NpvSource) inflated = npv_source_new_for_inflate (index, member->size, name);
+
+      return npv_array_new (inflated, member->header.dtype, member->header.data_offset,
+                            member->header.ndim, member->header.shape, member->header.fortran_order);
     }
 
   if (!npv_npy_header_check_size (&member->header, member->size, path, error))
@@ -519,4 +605,42 @@ npv_file_open_array (NpvFile          *file,
   return npv_array_new (file->source, member->header.dtype,
                         member->offset + member->header.data_offset,
                         member->header.ndim, member->header.shape, member->header.fortran_order);
+}
+
+gboolean
+npv_file_build_index (NpvFile            *file,
+                      const NpvMember    *member,
+                      GCancellable       *cancellable,
+                      gboolean          (*progress) (guint64  done,
+                                                     guint64  total,
+                                                     gpointer user_data),
+                      gpointer            user_data,
+                      GError            **error)
+{
+  g_autoptr(NpvInflateIndex) index = NULL;
+  gboolean gzip = member->storage == NPV_STORAGE_GZIP;
+
+  if (member->kind != NPV_MEMBER_ARRAY ||
+      (member->storage != NPV_STORAGE_DEFLATE && member->storage != NPV_STORAGE_GZIP))
+    return TRUE;
+
+  index = member_index (file, member);
+  if (npv_inflate_index_is_complete (index))
+    return TRUE;
+  if (!npv_inflate_index_build (index, !gzip, member->crc32, gzip ? G_MAXUINT64 : member->size,
+                                cancellable, progress, user_data, error))
+    return FALSE;
+
+  /* A gzip file has no size up front: check what the header promised. */
+  if (gzip && npv_inflate_index_get_size (index) < member->size)
+    {
+      g_set_error (error, NPV_ERROR, NPV_ERROR_TRUNCATED,
+                   "%s: truncated data: the header promises %" G_GUINT64_FORMAT
+                   " bytes of data but the file has only %" G_GUINT64_FORMAT " after the header",
+                   npv_source_get_name (file->source), member->header.nbytes,
+                   npv_inflate_index_get_size (index) - MIN (npv_inflate_index_get_size (index),
+                                                             member->header.data_offset));
+      return FALSE;
+    }
+  return TRUE;
 }

@@ -5,7 +5,7 @@
 
 #pragma once
 
-#include <glib.h>
+#include <gio/gio.h>
 
 #include "npv-array.h"
 #include "npv-npy.h"
@@ -49,6 +49,7 @@ struct _NpvMember
   guint64 offset;        /* where the member's bytes start in the file */
   guint64 size;          /* its uncompressed size */
   guint64 compressed_size;
+  guint32 crc32;         /* of the uncompressed bytes, for zip members */
   GError *error;         /* BROKEN only: why, naming the file and member */
 };
 
@@ -78,6 +79,20 @@ const NpvMember *npv_file_get_member      (NpvFile        *file,
 const NpvMember *npv_file_lookup_member   (NpvFile        *file,
                                            const char     *name,
                                            GError        **error);
+
+/* Compressed members (deflate, gzip) are read through an index of restart
+ * points. Reads work at once, but reach far into the member quickly only
+ * once this has run: it inflates the member once, checking its CRC and
+ * size, with @progress called now and then from this thread. Thread-safe;
+ * does nothing for other members or when the index is complete. */
+gboolean         npv_file_build_index     (NpvFile            *file,
+                                           const NpvMember    *member,
+                                           GCancellable       *cancellable,
+                                           gboolean          (*progress) (guint64  done,
+                                                                         guint64  total,
+                                                                         gpointer user_data),
+                                           gpointer            user_data,
+                                           GError            **error);
 
 /* A view of all of the member's items. Fails for object arrays (their data
  * is a pickle) and when the data is shorter than the header promises. */

@@ -17,6 +17,12 @@
 #include <glib/gstdio.h>
 
 #include "npv-error.h"
+#include "npv-inflate.h"
+
+/* Inflated blocks kept for reuse: neighbouring reads (rows of a plane, the
+ * items of a printout) mostly land in a block inflated a moment ago. */
+#define CACHE_BLOCK (256 * 1024)
+#define CACHE_BLOCKS 32
 
 struct _NpvSource
 {
@@ -27,6 +33,12 @@ struct _NpvSource
   /* one of: */
   void *mapping;
   GBytes *bytes;
+  NpvInflateIndex *inflate;
+
+  /* inflate only: block number -> GBytes, and their use order */
+  GMutex cache_lock;
+  GHashTable *cache;
+  GQueue cache_order;
 };
 
 static void
@@ -39,6 +51,13 @@ source_clear (gpointer data)
   if (source->fd >= 0)
     close (source->fd);
   g_clear_pointer (&source->bytes, g_bytes_unref);
+  if (source->inflate != NULL)
+    {
+      npv_inflate_index_unref (source->inflate);
+      g_hash_table_unref (source->cache);
+      g_queue_clear (&source->cache_order);
+      g_mutex_clear (&source->cache_lock);
+    }
   g_free (source->name);
 }
 
@@ -123,6 +142,115 @@ npv_source_new_for_bytes (GBytes     *bytes,
 }
 
 NpvSource *
+npv_source_new_for_inflate (NpvInflateIndex *index,
+                            guint64          size,
+                            const char      *name)
+{
+  NpvSource *source = g_atomic_rc_box_new0 (NpvSource);
+
+  source->name = g_strdup (name);
+  source->fd = -1;
+  source->size = size;
+  source->inflate = npv_inflate_index_ref (index);
+  source->cache = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free,
+                                         (GDestroyNotify) g_bytes_unref);
+  g_mutex_init (&source->cache_lock);
+  g_queue_init (&source->cache_order);
+  return source;
+}
+
+/* Block @block of an inflate source, from the cache or inflated now. */
+static GBytes *
+inflated_block (NpvSource  *source,
+                gint64      block,
+                GError    **error)
+{
+  guint64 start = (guint64) block * CACHE_BLOCK;
+  gsize len = MIN ((guint64) CACHE_BLOCK, source->size - start);
+  GBytes *bytes;
+  guint8 *data;
+
+  g_mutex_lock (&source->cache_lock);
+  bytes = g_hash_table_lookup (source->cache, &block);
+  if (bytes != NULL)
+    {
+      g_bytes_ref (bytes);
+      /* Most recently used at the head. */
+      g_queue_remove (&source->cache_order, bytes);
+      g_queue_push_head (&source->cache_order, bytes);
+    }
+  g_mutex_unlock (&source->cache_lock);
+  if (bytes != NULL)
+    return bytes;
+
+  /* Inflate outside the lock: other threads go on meanwhile. */
+  data = g_malloc (len);
+  if (!npv_inflate_index_read (source->inflate, start, data, len, NULL, error))
+    {
+      g_free (data);
+      return NULL;
+    }
+  bytes = g_bytes_new_take (data, len);
+
+  g_mutex_lock (&source->cache_lock);
+  if (!g_hash_table_contains (source->cache, &block))
+    {
+      g_hash_table_insert (source->cache, g_memdup2 (&block, sizeof block), g_bytes_ref (bytes));
+      g_queue_push_head (&source->cache_order, bytes);
+      while (g_queue_get_length (&source->cache_order) > CACHE_BLOCKS)
+        {
+          GBytes *old = g_queue_pop_tail (&source->cache_order);
+          GHashTableIter iter;
+          gpointer key, value;
+
+          g_hash_table_iter_init (&iter, source->cache);
+          while (g_hash_table_iter_next (&iter, &key, &value))
+            if (value == old)
+              {
+                g_hash_table_iter_remove (&iter);
+                break;
+              }
+        }
+    }
+  g_mutex_unlock (&source->cache_lock);
+  return bytes;
+}
+
+static gboolean
+read_inflated (NpvSource  *source,
+               guint64     offset,
+               guint8     *out,
+               gsize       len,
+               GError    **error)
+{
+  while (len > 0)
+    {
+      gint64 block = offset / CACHE_BLOCK;
+      gsize within = offset % CACHE_BLOCK;
+      g_autoptr(GBytes) bytes = inflated_block (source, block, error);
+      gsize avail, n;
+      const guint8 *data;
+
+      if (bytes == NULL)
+        return FALSE;
+      data = g_bytes_get_data (bytes, &avail);
+      if (within >= avail)
+        {
+          g_set_error (error, NPV_ERROR, NPV_ERROR_TRUNCATED,
+                       "%s: the compressed data ends before byte %" G_GUINT64_FORMAT,
+                       source->name, offset + 1);
+          return FALSE;
+        }
+      n = MIN (len, avail - within);
+      memcpy (out, data + within, n);
+      out += n;
+      offset += n;
+      len -= n;
+    }
+  return TRUE;
+}
+
+NpvSource *
 npv_source_ref (NpvSource *source)
 {
   return g_atomic_rc_box_acquire (source);
@@ -174,6 +302,9 @@ npv_source_read (NpvSource  *source,
                    " of %" G_GUINT64_FORMAT ")", source->name, (guint64) len, offset, source->size);
       return FALSE;
     }
+
+  if (source->inflate != NULL)
+    return read_inflated (source, offset, buffer, len, error);
 
   if (source->fd < 0)
     {

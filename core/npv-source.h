@@ -20,13 +20,23 @@ NpvSource    *npv_source_new_for_path (const char  *path,
 NpvSource    *npv_source_new_for_bytes (GBytes     *bytes,
                                         const char *name);
 
+/* The inflated bytes of a deflate or gzip stream, reached through @index
+ * (see npv-inflate.h), @size bytes long. It has no mapping:
+ * npv_source_get_data() returns %NULL and reads go through a small cache
+ * of inflated blocks shared by all threads. */
+struct _NpvInflateIndex;
+NpvSource    *npv_source_new_for_inflate (struct _NpvInflateIndex *index,
+                                          guint64                  size,
+                                          const char              *name);
+
 NpvSource    *npv_source_ref          (NpvSource   *source);
 void          npv_source_unref        (NpvSource   *source);
 
 const char   *npv_source_get_name     (NpvSource   *source);
 guint64       npv_source_get_size     (NpvSource   *source);
 
-/* All the bytes, mapped. Valid as long as the source lives. */
+/* All the bytes, mapped, or %NULL for a source without a mapping.
+ * Valid as long as the source lives. */
 const guint8 *npv_source_get_data     (NpvSource   *source);
 
 /* A descriptor open on the file (owned by the source), or -1 for sources

@@ -166,7 +166,7 @@ append_member_json (GString         *out,
     g_string_append_printf (out, ", \"fortran_order\": %s", h->fortran_order ? "true" : "false");
     g_string_append_printf (out, ", \"version\": \"%u.%u\"", h->major, h->minor);
     /* Absolute in the file where the bytes are there as they are. */
-    if (member->storage == NPV_STORAGE_DEFLATE)
+    if (member->storage == NPV_STORAGE_DEFLATE || member->storage == NPV_STORAGE_GZIP)
       g_string_append (out, ", \"data_offset\": null");
     else
       g_string_append_printf (out, ", \"data_offset\": %" G_GUINT64_FORMAT,
@@ -215,7 +215,7 @@ append_member_text (GString         *out,
       g_string_append_printf (out, " (%.1f%% of %" G_GUINT64_FORMAT " bytes)",
                               100.0 * member->compressed_size / member->size, member->size);
     g_string_append_printf (out, "\n  version      %u.%u\n", h->major, h->minor);
-    if (member->storage != NPV_STORAGE_DEFLATE)
+    if (member->storage != NPV_STORAGE_DEFLATE && member->storage != NPV_STORAGE_GZIP)
       g_string_append_printf (out, "  data offset  %" G_GUINT64_FORMAT "\n", member->offset + h->data_offset);
   }
 }
@@ -296,6 +296,10 @@ open_selection (const char  *path,
     return NULL;
   member = npv_file_lookup_member (file, opt_member, error);
   if (member == NULL)
+    return NULL;
+  /* Compressed members: one pass to index them (and check their CRC),
+   * then every read starts near where it is needed. */
+  if (!npv_file_build_index (file, member, NULL, NULL, NULL, error))
     return NULL;
   array = npv_file_open_array (file, member, error);
   if (array == NULL)
