@@ -29,6 +29,7 @@ dtype_clear (gpointer data)
       npv_dtype_unref (dtype->fields[i].dtype);
     }
   g_free (dtype->fields);
+  g_clear_pointer (&dtype->objects, g_ptr_array_unref);
 }
 
 static NpvDType *
@@ -42,6 +43,15 @@ dtype_new (NpvKind kind,
   dtype->byteorder = byteorder;
   dtype->itemsize = itemsize;
   dtype->multiplier = 1;
+  return dtype;
+}
+
+NpvDType *
+npv_dtype_new_object_table (GPtrArray *objects)
+{
+  NpvDType *dtype = dtype_new (NPV_KIND_OBJECT, '|', 8);
+
+  dtype->objects = g_ptr_array_ref (objects);
   return dtype;
 }
 

@@ -62,6 +62,11 @@ struct _NpvDType
   /* STRUCT: the real fields in order, padding left out */
   guint n_fields;
   NpvField *fields;
+
+  /* OBJECT, for arrays whose elements were rebuilt from their pickle
+   * (npv_dtype_new_object_table()): the items are gint64 indices into
+   * this array of NpvPyObject. File bytes are never taken for objects. */
+  GPtrArray *objects;
 };
 
 /* One scalar column of a possibly nested record, for tables. */
@@ -83,6 +88,10 @@ NpvDType   *npv_dtype_new_from_string  (const char        *text,
  * (descr, shape) tuple, as numpy's descr_to_dtype() reads it. */
 NpvDType   *npv_dtype_new_from_descr   (const NpvLiteral  *descr,
                                         GError           **error);
+
+/* An object dtype whose items index @objects (an array of NpvPyObject,
+ * kept alive by the dtype). */
+NpvDType   *npv_dtype_new_object_table (GPtrArray         *objects);
 
 NpvDType   *npv_dtype_ref              (NpvDType          *dtype);
 void        npv_dtype_unref            (NpvDType          *dtype);

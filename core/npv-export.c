@@ -369,10 +369,13 @@ export_to_sink (NpvArray         *array,
                 GCancellable     *cancellable,
                 GError          **error)
 {
-  if (npv_dtype_has_object (array->dtype))
+  /* Objects have text but no bytes of their own: np.save would pickle
+   * them, and a viewer writes no pickles. */
+  if (format == NPV_EXPORT_NPY && npv_dtype_has_object (array->dtype))
     {
       g_set_error (error, NPV_ERROR, NPV_ERROR_UNSUPPORTED,
-                   "Python objects (dtype |O) cannot be written to this format");
+                   "Python objects (dtype |O) cannot be written to .npy by npyview "
+                   "(that would need a pickle); export them as CSV or TSV");
       return FALSE;
     }
 

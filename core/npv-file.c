@@ -13,7 +13,13 @@
 
 #include "npv-error.h"
 #include "npv-inflate.h"
+#include "npv-pickle.h"
+#include "npv-pyobject.h"
 #include "npv-zip.h"
+
+/* Object arrays are rebuilt in memory from their pickle: refuse members
+ * whose pickle is larger than this rather than fill the memory. */
+#define MAX_OBJECT_PICKLE ((guint64) 1 << 30)
 
 /* Output between restart points of compressed members. */
 #define INFLATE_SPAN (1 << 20)
@@ -33,6 +39,7 @@ struct _NpvFile
   /* compressed member -> its NpvInflateIndex, made on first use */
   GMutex index_lock;
   GHashTable *indexes;
+  gboolean latin1;
 };
 
 static void
@@ -555,6 +562,108 @@ npv_file_lookup_member (NpvFile     *file,
   return member;
 }
 
+void
+npv_file_set_latin1 (NpvFile  *file,
+                     gboolean  latin1)
+{
+  file->latin1 = latin1;
+}
+
+/* An array of Python objects: the member's data is the pickle of the whole
+ * ndarray. Its elements become a table the items index. */
+static NpvArray *
+open_object_array (NpvFile          *file,
+                   const NpvMember  *member,
+                   NpvSource        *data_source,
+                   guint64           data_start,
+                   guint64           data_len,
+                   const char       *where,
+                   GError          **error)
+{
+  NpvPickleOptions options = { 0, };
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(NpvPyObject) root = NULL;
+  g_autoptr(GPtrArray) objects = NULL;
+  g_autoptr(NpvDType) dtype = NULL;
+  g_autoptr(GByteArray) items = NULL;
+  g_autoptr(NpvSource) table = NULL;
+  g_autoptr(GError) local_error = NULL;
+  const NpvNpyHeader *h = &member->header;
+  const guint8 *mapped = npv_source_get_data (data_source);
+  gint64 count;
+
+  if (member->header.dtype->kind != NPV_KIND_OBJECT)
+    {
+      g_set_error (error, NPV_ERROR, NPV_ERROR_UNSUPPORTED,
+                   "%s: records with Python object fields are not shown by this version", where);
+      return NULL;
+    }
+  if (data_len > MAX_OBJECT_PICKLE)
+    {
+      g_set_error (error, NPV_ERROR, NPV_ERROR_TOO_LARGE,
+                   "%s: the pickle of its objects is %" G_GUINT64_FORMAT " bytes, more than the %"
+                   G_GUINT64_FORMAT " npyview rebuilds", where, data_len, MAX_OBJECT_PICKLE);
+      return NULL;
+    }
+
+  /* The tree borrows from these bytes: they keep the mapping alive. */
+  if (mapped != NULL)
+    bytes = g_bytes_new_with_free_func (mapped + data_start, data_len,
+                                        (GDestroyNotify) npv_source_unref,
+                                        npv_source_ref (data_source));
+  else
+    {
+      guint8 *copy = g_malloc (data_len);
+
+      if (!npv_source_read (data_source, data_start, copy, data_len, error))
+        {
+          g_free (copy);
+          return NULL;
+        }
+      bytes = g_bytes_new_take (copy, data_len);
+    }
+
+  options.encoding = file->latin1 ? NPV_PY_ENCODING_LATIN1 : NPV_PY_ENCODING_BYTES;
+  root = npv_pickle_load_bytes (bytes, 0, &options, NULL, &local_error);
+  if (root == NULL)
+    {
+      g_set_error (error, NPV_ERROR, local_error->code, "%s: the objects cannot be read: %s",
+                   where, local_error->message);
+      return NULL;
+    }
+  if (npv_py_object_get_kind (root) != NPV_PY_NDARRAY || !npv_py_ndarray_has_elements (root))
+    {
+      g_set_error (error, NPV_ERROR, NPV_ERROR_FORMAT,
+                   "%s: expected the pickle of an object array, found %s", where,
+                   npv_py_kind_to_string (npv_py_object_get_kind (root)));
+      return NULL;
+    }
+  count = npv_py_ndarray_get_count (root);
+  if ((guint64) count != h->count)
+    {
+      g_set_error (error, NPV_ERROR, NPV_ERROR_FORMAT,
+                   "%s: the header promises %" G_GUINT64_FORMAT " objects, the pickle holds %"
+                   G_GINT64_FORMAT, where, h->count, count);
+      return NULL;
+    }
+
+  /* Elements come in C order, whatever the array's order. */
+  objects = g_ptr_array_new_full (count, (GDestroyNotify) npv_py_object_unref);
+  items = g_byte_array_sized_new (count * 8);
+  for (gint64 i = 0; i < count; i++)
+    {
+      g_ptr_array_add (objects, npv_py_object_ref (npv_py_ndarray_get_element (root, i)));
+      g_byte_array_append (items, (const guint8 *) &i, sizeof i);
+    }
+  dtype = npv_dtype_new_object_table (objects);
+  {
+    g_autoptr(GBytes) table_bytes = g_byte_array_free_to_bytes (g_steal_pointer (&items));
+
+    table = npv_source_new_for_bytes (table_bytes, where);
+  }
+  return npv_array_new (table, dtype, 0, h->ndim, h->shape, FALSE);
+}
+
 NpvArray *
 npv_file_open_array (NpvFile          *file,
                      const NpvMember  *member,
@@ -578,25 +687,36 @@ npv_file_open_array (NpvFile          *file,
       break;
     }
 
-  if (npv_dtype_has_object (member->header.dtype))
-    {
-      g_set_error (error, NPV_ERROR, NPV_ERROR_UNSUPPORTED,
-                   "%s%s%s%s: holds Python objects (dtype |O), whose values are a pickle; "
-                   "this version of npyview shows only their shape and type", path,
-                   member->path[0] ? ": member “" : "", member->path, member->path[0] ? "”" : "");
-      return NULL;
-    }
-
   if (member->storage == NPV_STORAGE_DEFLATE || member->storage == NPV_STORAGE_GZIP)
     {
       g_autoptr(NpvInflateIndex) index = member_index (file, member);
       g_autofree char *name = member->path[0] != '\0'
                               ? g_strdup_printf ("%s: member “%s”", path, member->path)
                               : g_strdup (path);
-      g_autoptr(NpvSource) inflated = npv_source_new_for_inflate (index, member->size, name);
+      g_autoptr(NpvSource) inflated = NULL;
+      guint64 size = member->size;
 
+      /* A gzip file holding objects: the pickle's end is not known. */
+      if (member->storage == NPV_STORAGE_GZIP && npv_inflate_index_is_complete (index))
+        size = npv_inflate_index_get_size (index);
+      inflated = npv_source_new_for_inflate (index, size, name);
+      if (npv_dtype_has_object (member->header.dtype))
+        return open_object_array (file, member, inflated, member->header.data_offset,
+                                  size - MIN (size, member->header.data_offset), name, error);
       return npv_array_new (inflated, member->header.dtype, member->header.data_offset,
                             member->header.ndim, member->header.shape, member->header.fortran_order);
+    }
+
+  if (npv_dtype_has_object (member->header.dtype))
+    {
+      g_autofree char *name = member->path[0] != '\0'
+                              ? g_strdup_printf ("%s: member “%s”", path, member->path)
+                              : g_strdup (path);
+      guint64 start = member->offset + member->header.data_offset;
+      guint64 end = member->offset + member->size;
+
+      return open_object_array (file, member, file->source, start, end - MIN (end, start),
+                                name, error);
     }
 
   if (!npv_npy_header_check_size (&member->header, member->size, path, error))

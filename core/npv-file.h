@@ -80,6 +80,11 @@ const NpvMember *npv_file_lookup_member   (NpvFile        *file,
                                            const char     *name,
                                            GError        **error);
 
+/* How Python 2 strings inside object arrays are shown: as bytes (the
+ * default) or decoded as latin1, like numpy.load's encoding argument. */
+void             npv_file_set_latin1      (NpvFile            *file,
+                                           gboolean            latin1);
+
 /* Compressed members (deflate, gzip) are read through an index of restart
  * points. Reads work at once, but reach far into the member quickly only
  * once this has run: it inflates the member once, checking its CRC and

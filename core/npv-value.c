@@ -11,6 +11,7 @@
 
 #include "npv-format.h"
 #include "npv-literal.h"
+#include "npv-pyobject.h"
 
 static void
 swap_bytes (guint8 *p,
@@ -130,7 +131,13 @@ append_scalar_text (GString        *out,
     }
   if (dtype->kind == NPV_KIND_OBJECT)
     {
-      g_string_append (out, "<object>");
+      gint64 index;
+
+      memcpy (&index, item, sizeof index);
+      if (dtype->objects != NULL && index >= 0 && (guint64) index < dtype->objects->len)
+        npv_py_object_append_repr (out, g_ptr_array_index (dtype->objects, index), 4096);
+      else
+        g_string_append (out, "<object>");
       return;
     }
   if (dtype->kind == NPV_KIND_UNICODE)

@@ -40,9 +40,12 @@ static gboolean opt_json;
 static gboolean opt_force;
 static gboolean opt_full;
 static int opt_threads;
+static char *opt_encoding;
 
 static const GOptionEntry member_entries[] = {
   { "member", 'm', 0, G_OPTION_ARG_STRING, &opt_member, "The member of an archive (x or x.npy)", "NAME" },
+  { "encoding", 0, 0, G_OPTION_ARG_STRING, &opt_encoding,
+    "Python 2 strings in object arrays: bytes (default) or latin1", "ENC" },
   { NULL }
 };
 
@@ -294,6 +297,7 @@ open_selection (const char  *path,
   file = npv_file_open (path, error);
   if (file == NULL)
     return NULL;
+  npv_file_set_latin1 (file, g_strcmp0 (opt_encoding, "latin1") == 0);
   member = npv_file_lookup_member (file, opt_member, error);
   if (member == NULL)
     return NULL;
@@ -570,6 +574,10 @@ run_command (const Command *command,
     argv[0] = NULL;
   }
 
+  if (opt_encoding != NULL && strcmp (opt_encoding, "bytes") != 0 &&
+      strcmp (opt_encoding, "latin1") != 0)
+    return fail (EXIT_USAGE, "%s: unknown encoding “%s” (expected bytes or latin1)",
+                 command->name, opt_encoding);
   if (argc < 2)
     return fail (EXIT_USAGE, "%s: no file given (usage: npyview-cli %s %s)",
                  command->name, command->name, command->args);
