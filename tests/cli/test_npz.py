@@ -73,7 +73,8 @@ def member_offsets(path):
     return out
 
 
-def check_archive(cli, path, workdir, expect_broken=()):
+def check_archive(cli, path, workdir, expect_broken=(), every=1):
+    """The listing is checked for all members, values for every n-th."""
     name = os.path.basename(path)
     rc, out, err = run(cli, ['info', '--json', path])
     check(rc == 0, name, f'info --json exit {rc}: {err}')
@@ -86,12 +87,16 @@ def check_archive(cli, path, workdir, expect_broken=()):
         files = list(npz.files)
         got = [m['name'] for m in info['members']]
         check(got == files, name, f'members {got} != numpy {files}')
-        for m in info['members']:
+        for i, m in enumerate(info['members']):
             key = m['name']
             where = f'{name}[{key}]'
             method, data_start = offsets[m['path']]
             check(m['storage'] == ('stored' if method == 0 else 'deflate'), where,
                   f"storage {m['storage']} for zip method {method}")
+            if i % every:
+                check(m['kind'] == 'array' and m['shape'] == list(npz[key].shape), where,
+                      f'listing: {m}')
+                continue
             if key in expect_broken:
                 check(m.get('kind') == 'broken' and 'error' in m, where, f'not broken: {m}')
                 rc, _, err = run(cli, ['show', path, '--member', key])
@@ -171,7 +176,7 @@ def main():
 
         many = os.path.join(tmp, 'many.npz')
         np.savez(many, **{f'm{i}': np.array([i, i + 1]) for i in range(1000)})
-        check_archive(cli, many, tmp)
+        check_archive(cli, many, tmp, every=97)
 
         empty = os.path.join(tmp, 'empty.npz')
         np.savez(empty)
