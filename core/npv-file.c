@@ -40,6 +40,8 @@ struct _NpvFile
   GMutex index_lock;
   GHashTable *indexes;
   gboolean latin1;
+  /* pickle files: the root of the tree the members point into */
+  NpvPyObject *pickle;
 };
 
 static void
@@ -61,6 +63,7 @@ file_clear (gpointer data)
   g_clear_pointer (&file->indexes, g_hash_table_unref);
   g_mutex_clear (&file->index_lock);
   g_clear_pointer (&file->members, g_ptr_array_unref);
+  g_clear_pointer (&file->pickle, npv_py_object_unref);
   g_clear_pointer (&file->source, npv_source_unref);
 }
 
@@ -127,6 +130,7 @@ open_npy (NpvFile  *file,
   member->name = g_strdup ("");
   member->path = g_strdup ("");
   member->kind = NPV_MEMBER_ARRAY;
+  member->in_place = !npv_dtype_has_object (member->header.dtype);
   member->size = npv_source_get_size (file->source);
   member->compressed_size = member->size;
   member->storage = file->in_memory ? NPV_STORAGE_MEMORY : NPV_STORAGE_MAPPED;
@@ -222,6 +226,7 @@ npz_member_new (NpvFile     *file,
                                  entry->uncompressed_size, where, &error) ||
           !npv_npy_header_check_size (&member->header, entry->uncompressed_size, where, &error))
         goto broken;
+      member->in_place = !npv_dtype_has_object (member->header.dtype);
       return member;
     }
 
@@ -368,10 +373,289 @@ open_npy_gz (NpvFile  *file,
   return TRUE;
 }
 
+/* Pickle files: what np.load(allow_pickle=True) would return, read
+ * without running it. Arrays anywhere in dicts, lists and tuples become
+ * members named by their path ("runs/0/x"); containers holding no array
+ * and other values become members too, shown as 0-d object arrays of the
+ * value. */
+
+typedef struct
+{
+  NpvFile *file;
+  GHashTable *has_array;   /* container -> GINT_TO_POINTER (1 + holds an array) */
+  GHashTable *on_path;     /* containers being walked, against cycles */
+} PickleWalk;
+
+static gboolean
+is_container (const NpvPyObject *obj)
+{
+  NpvPyKind kind = npv_py_object_get_kind (obj);
+
+  return kind == NPV_PY_DICT || kind == NPV_PY_LIST || kind == NPV_PY_TUPLE;
+}
+
+static NpvPyObject *
+container_child (const NpvPyObject *obj,
+                 gsize              i)
+{
+  return npv_py_object_get_kind (obj) == NPV_PY_DICT ? npv_py_object_get_value (obj, i)
+                                                      : npv_py_object_get_item (obj, i);
+}
+
+/* Whether an array is anywhere below @obj. The loader bounds the depth of
+ * trees, so recursion is safe; the memo makes shared subtrees cost once. */
+static gboolean
+holds_array (PickleWalk        *walk,
+             const NpvPyObject *obj)
+{
+  gpointer known;
+  gboolean found = FALSE;
+
+  if (npv_py_object_get_kind (obj) == NPV_PY_NDARRAY)
+    return TRUE;
+  if (!is_container (obj))
+    return FALSE;
+  known = g_hash_table_lookup (walk->has_array, obj);
+  if (known != NULL)
+    return GPOINTER_TO_INT (known) - 1;
+  /* A cycle reaching back here adds nothing. */
+  g_hash_table_insert (walk->has_array, (gpointer) obj, GINT_TO_POINTER (1));
+  for (gsize i = 0; i < npv_py_object_get_n_items (obj) && !found; i++)
+    found = holds_array (walk, container_child (obj, i));
+  g_hash_table_insert (walk->has_array, (gpointer) obj, GINT_TO_POINTER (1 + found));
+  return found;
+}
+
+static char *
+child_name (const NpvPyObject *obj,
+            gsize              i)
+{
+  NpvPyObject *key;
+  gint64 n;
+
+  if (npv_py_object_get_kind (obj) != NPV_PY_DICT)
+    return g_strdup_printf ("%" G_GSIZE_FORMAT, i);
+  key = npv_py_object_get_key (obj, i);
+  if (npv_py_object_get_kind (key) == NPV_PY_STR)
+    return g_strdup (npv_py_object_get_str (key, NULL));
+  if (npv_py_object_get_kind (key) == NPV_PY_INT && npv_py_object_get_int (key, &n))
+    return g_strdup_printf ("%" G_GINT64_FORMAT, n);
+  return npv_py_object_repr (key);
+}
+
+static void
+pickle_member_set_header (NpvMember   *member,
+                          NpvDType    *dtype,
+                          guint        ndim,
+                          const gint64 *shape,
+                          gboolean     fortran)
+{
+  NpvNpyHeader *h = &member->header;
+
+  h->dtype = dtype;
+  h->ndim = ndim;
+  h->count = 1;
+  for (guint d = 0; d < ndim; d++)
+    {
+      h->shape[d] = shape[d];
+      h->count *= (guint64) shape[d];
+    }
+  h->fortran_order = fortran;
+  h->nbytes = h->count * dtype->itemsize;
+  member->size = h->nbytes;
+  member->compressed_size = h->nbytes;
+}
+
+static NpvMember *
+pickle_member_new (PickleWalk  *walk,
+                   const char  *name,
+                   NpvPyObject *obj)
+{
+  NpvFile *file = walk->file;
+  NpvMember *member = g_new0 (NpvMember, 1);
+  const guint8 *mapped = npv_source_get_data (file->source);
+
+  member->name = g_strdup (name);
+  member->path = g_strdup (name);
+  member->kind = NPV_MEMBER_ARRAY;
+  member->storage = NPV_STORAGE_PICKLE;
+  member->object = obj;
+
+  if (npv_py_object_get_kind (obj) != NPV_PY_NDARRAY)
+    {
+      g_autoptr(GPtrArray) table = g_ptr_array_new_with_free_func ((GDestroyNotify) npv_py_object_unref);
+
+      g_ptr_array_add (table, npv_py_object_ref (obj));
+      pickle_member_set_header (member, npv_dtype_new_object_table (table), 0, NULL, FALSE);
+      return member;
+    }
+
+  {
+    NpvDType *dtype = npv_py_object_get_dtype (obj);
+    guint ndim;
+    const gint64 *shape = npv_py_ndarray_get_shape (obj, &ndim);
+
+    if (npv_py_ndarray_has_elements (obj) && dtype->kind == NPV_KIND_OBJECT)
+      {
+        gint64 count = npv_py_ndarray_get_count (obj);
+        g_autoptr(GPtrArray) table = g_ptr_array_new_full (count, (GDestroyNotify) npv_py_object_unref);
+
+        for (gint64 i = 0; i < count; i++)
+          g_ptr_array_add (table, npv_py_object_ref (npv_py_ndarray_get_element (obj, i)));
+        /* Elements are pickled in C order, whatever the array's order. */
+        pickle_member_set_header (member, npv_dtype_new_object_table (table), ndim, shape, FALSE);
+        return member;
+      }
+    if (npv_dtype_has_object (dtype))
+      {
+        g_set_error (&member->error, NPV_ERROR, NPV_ERROR_UNSUPPORTED,
+                     "%s: member “%s”: records with Python object fields are not shown by this "
+                     "version", npv_source_get_name (file->source), name);
+        member->kind = NPV_MEMBER_BROKEN;
+        return member;
+      }
+
+    pickle_member_set_header (member, npv_dtype_ref (dtype), ndim, shape,
+                              npv_py_ndarray_is_fortran (obj));
+    if (mapped != NULL && npv_py_ndarray_data_is_borrowed (obj))
+      {
+        gsize len;
+        const guint8 *data = npv_py_ndarray_get_data (obj, &len);
+
+        if (data != NULL && data >= mapped && data + len <= mapped + npv_source_get_size (file->source))
+          {
+            member->offset = data - mapped;
+            member->in_place = TRUE;
+          }
+      }
+  }
+  return member;
+}
+
+static void
+pickle_add_member (PickleWalk  *walk,
+                   const char  *name,
+                   NpvPyObject *obj)
+{
+  NpvFile *file = walk->file;
+  NpvMember *member = pickle_member_new (walk, name, obj);
+
+  g_ptr_array_add (file->members, member);
+  /* Keys may repeat (a dict key "a/b" beside a dict "a" with key "b"): the
+   * first wins, as in npz files. */
+  if (!g_hash_table_contains (file->by_name, member->name))
+    g_hash_table_insert (file->by_name, member->name, member);
+}
+
+static void
+pickle_walk (PickleWalk  *walk,
+             const char  *name,
+             NpvPyObject *obj)
+{
+  if (!is_container (obj) || !holds_array (walk, obj) || g_hash_table_contains (walk->on_path, obj))
+    {
+      pickle_add_member (walk, name, obj);
+      return;
+    }
+
+  g_hash_table_add (walk->on_path, obj);
+  for (gsize i = 0; i < npv_py_object_get_n_items (obj); i++)
+    {
+      g_autofree char *child = child_name (obj, i);
+      g_autofree char *path = name[0] != '\0' ? g_strconcat (name, "/", child, NULL)
+                                              : g_steal_pointer (&child);
+
+      pickle_walk (walk, path, container_child (obj, i));
+    }
+  g_hash_table_remove (walk->on_path, obj);
+}
+
+static gboolean
+open_pickle (NpvFile  *file,
+             GError  **error)
+{
+  NpvSource *source = file->source;
+  const char *name = npv_source_get_name (source);
+  const guint8 *mapped = npv_source_get_data (source);
+  guint64 size = npv_source_get_size (source);
+  NpvPickleOptions options = { 0, };
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(GError) local_error = NULL;
+  PickleWalk walk = { file, NULL, NULL };
+
+  if (mapped == NULL || size > G_MAXSIZE)
+    {
+      g_set_error (error, NPV_ERROR, NPV_ERROR_UNSUPPORTED, "%s: cannot map the pickle", name);
+      return FALSE;
+    }
+  /* The tree borrows array data from these bytes: they keep the mapping. */
+  bytes = g_bytes_new_with_free_func (mapped, size, (GDestroyNotify) npv_source_unref,
+                                      npv_source_ref (source));
+  options.encoding = file->latin1 ? NPV_PY_ENCODING_LATIN1 : NPV_PY_ENCODING_BYTES;
+  /* Array data is borrowed, not counted: only the tree itself is bounded. */
+  options.max_memory = MAX_OBJECT_PICKLE;
+  file->pickle = npv_pickle_load_bytes (bytes, 0, &options, NULL, &local_error);
+  if (file->pickle == NULL)
+    {
+      g_set_error (error, NPV_ERROR, local_error->code, "%s: not a readable pickle: %s", name,
+                   local_error->message);
+      return FALSE;
+    }
+
+  file->by_name = g_hash_table_new (g_str_hash, g_str_equal);
+  walk.has_array = g_hash_table_new (NULL, NULL);
+  walk.on_path = g_hash_table_new (NULL, NULL);
+  pickle_walk (&walk, "", file->pickle);
+  g_hash_table_unref (walk.has_array);
+  g_hash_table_unref (walk.on_path);
+  return TRUE;
+}
+
+static NpvArray *
+open_pickle_array (NpvFile          *file,
+                   const NpvMember  *member,
+                   GError          **error)
+{
+  const NpvNpyHeader *h = &member->header;
+  g_autoptr(NpvSource) source = NULL;
+  g_autoptr(GBytes) bytes = NULL;
+  g_autofree char *where = g_strdup_printf ("%s: member “%s”", npv_source_get_name (file->source),
+                                            member->name);
+
+  if (h->dtype->objects != NULL)
+    {
+      g_autoptr(GByteArray) items = g_byte_array_sized_new (h->count * 8);
+      g_autoptr(GBytes) table = NULL;
+
+      for (gint64 i = 0; (guint64) i < h->count; i++)
+        g_byte_array_append (items, (const guint8 *) &i, sizeof i);
+      table = g_byte_array_free_to_bytes (g_steal_pointer (&items));
+      source = npv_source_new_for_bytes (table, where);
+      return npv_array_new (source, h->dtype, 0, h->ndim, h->shape, FALSE);
+    }
+  if (member->in_place)
+    return npv_array_new (file->source, h->dtype, member->offset, h->ndim, h->shape,
+                          h->fortran_order);
+
+  bytes = npv_py_ndarray_dup_data (member->object);
+  if (bytes == NULL)
+    bytes = g_bytes_new (NULL, 0);
+  if (g_bytes_get_size (bytes) < h->nbytes)
+    {
+      g_set_error (error, NPV_ERROR, NPV_ERROR_TRUNCATED,
+                   "%s: the pickle holds %" G_GSIZE_FORMAT " bytes of data, the array needs %"
+                   G_GUINT64_FORMAT, where, g_bytes_get_size (bytes), h->nbytes);
+      return NULL;
+    }
+  source = npv_source_new_for_bytes (bytes, where);
+  return npv_array_new (source, h->dtype, 0, h->ndim, h->shape, h->fortran_order);
+}
+
 static NpvFile *
-file_open_source (NpvSource  *source,
-                  gboolean    in_memory,
-                  GError    **error)
+file_open_source (NpvSource     *source,
+                  gboolean       in_memory,
+                  NpvFileFlags   flags,
+                  GError       **error)
 {
   g_autoptr(NpvFile) file = g_atomic_rc_box_new0 (NpvFile);
   const guint8 *data = npv_source_get_data (source);
@@ -380,6 +664,7 @@ file_open_source (NpvSource  *source,
 
   file->source = npv_source_ref (source);
   file->in_memory = in_memory;
+  file->latin1 = (flags & NPV_FILE_FLAGS_LATIN1) != 0;
   g_mutex_init (&file->index_lock);
   file->indexes = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) npv_inflate_index_unref);
   file->members = g_ptr_array_new_with_free_func ((GDestroyNotify) member_free);
@@ -415,12 +700,14 @@ file_open_source (NpvSource  *source,
       return g_steal_pointer (&file);
     }
 
+  /* Protocol 2+ starts with PROTO; older ones with MARK, an empty list
+   * or dict, or the GLOBAL of numpy's reconstruct. */
   if (data[0] == 0x80 || data[0] == '(' || data[0] == ']' || data[0] == '}' || data[0] == 'c')
     {
-      g_set_error (error, NPV_ERROR, NPV_ERROR_UNSUPPORTED,
-                   "%s: looks like a Python pickle; this version of npyview reads only .npy files",
-                   name);
-      return NULL;
+      file->format = NPV_FILE_FORMAT_PICKLE;
+      if (!open_pickle (file, error))
+        return NULL;
+      return g_steal_pointer (&file);
     }
 
   {
@@ -436,14 +723,22 @@ file_open_source (NpvSource  *source,
 }
 
 NpvFile *
-npv_file_open (const char  *path,
-               GError     **error)
+npv_file_open_full (const char    *path,
+                    NpvFileFlags   flags,
+                    GError       **error)
 {
   g_autoptr(NpvSource) source = npv_source_new_for_path (path, error);
 
   if (source == NULL)
     return NULL;
-  return file_open_source (source, FALSE, error);
+  return file_open_source (source, FALSE, flags, error);
+}
+
+NpvFile *
+npv_file_open (const char  *path,
+               GError     **error)
+{
+  return npv_file_open_full (path, NPV_FILE_FLAGS_NONE, error);
 }
 
 NpvFile *
@@ -453,7 +748,7 @@ npv_file_open_bytes (GBytes      *bytes,
 {
   g_autoptr(NpvSource) source = npv_source_new_for_bytes (bytes, name);
 
-  return file_open_source (source, TRUE, error);
+  return file_open_source (source, TRUE, NPV_FILE_FLAGS_NONE, error);
 }
 
 const char *
@@ -560,13 +855,6 @@ npv_file_lookup_member (NpvFile     *file,
       return NULL;
     }
   return member;
-}
-
-void
-npv_file_set_latin1 (NpvFile  *file,
-                     gboolean  latin1)
-{
-  file->latin1 = latin1;
 }
 
 /* An array of Python objects: the member's data is the pickle of the whole
@@ -686,6 +974,9 @@ npv_file_open_array (NpvFile          *file,
     default:
       break;
     }
+
+  if (member->storage == NPV_STORAGE_PICKLE)
+    return open_pickle_array (file, member, error);
 
   if (member->storage == NPV_STORAGE_DEFLATE || member->storage == NPV_STORAGE_GZIP)
     {

@@ -9,6 +9,7 @@
 
 #include "npv-array.h"
 #include "npv-npy.h"
+#include "npv-pyobject.h"
 #include "npv-source.h"
 
 G_BEGIN_DECLS
@@ -51,11 +52,28 @@ struct _NpvMember
   guint64 compressed_size;
   guint32 crc32;         /* of the uncompressed bytes, for zip members */
   GError *error;         /* BROKEN only: why, naming the file and member */
+  /* ARRAY: the data bytes are in the file as they are, from offset +
+   * header.data_offset (not for compressed members, nor for pickled ones
+   * whose data had to be rebuilt). */
+  gboolean in_place;
+  /* Pickle files: the value (borrowed from the file's tree). Arrays have
+   * it as their NDARRAY; other values are shown as 0-d object arrays. */
+  NpvPyObject *object;
 };
+
+typedef enum {
+  NPV_FILE_FLAGS_NONE   = 0,
+  /* Python 2 strings in pickles (object arrays, pickle files) are decoded
+   * as latin1 rather than kept as bytes, like numpy.load's encoding. */
+  NPV_FILE_FLAGS_LATIN1 = 1 << 0,
+} NpvFileFlags;
 
 /* Opens @path and finds what it holds by its first bytes, never by its
  * name. Errors name the file and say what was expected and found. */
 NpvFile         *npv_file_open            (const char     *path,
+                                           GError        **error);
+NpvFile         *npv_file_open_full       (const char     *path,
+                                           NpvFileFlags    flags,
                                            GError        **error);
 
 /* The same for bytes in memory; @name is used in messages. */
@@ -79,11 +97,6 @@ const NpvMember *npv_file_get_member      (NpvFile        *file,
 const NpvMember *npv_file_lookup_member   (NpvFile        *file,
                                            const char     *name,
                                            GError        **error);
-
-/* How Python 2 strings inside object arrays are shown: as bytes (the
- * default) or decoded as latin1, like numpy.load's encoding argument. */
-void             npv_file_set_latin1      (NpvFile            *file,
-                                           gboolean            latin1);
 
 /* Compressed members (deflate, gzip) are read through an index of restart
  * points. Reads work at once, but reach far into the member quickly only

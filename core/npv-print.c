@@ -7,7 +7,10 @@
 
 #include "npv-print.h"
 
+#include <string.h>
+
 #include "npv-literal.h"
+#include "npv-pyobject.h"
 #include "npv-value.h"
 
 typedef struct
@@ -22,6 +25,18 @@ typedef struct
   GError *error;
 } Printer;
 
+static const NpvPyObject *
+object_at (const NpvDType *dtype,
+           const guint8   *item)
+{
+  gint64 index;
+
+  memcpy (&index, item, sizeof index);
+  if (index < 0 || (guint64) index >= dtype->objects->len)
+    return NULL;
+  return g_ptr_array_index (dtype->objects, index);
+}
+
 static void
 item_text (Printer *pr,
            gint64   offset)
@@ -35,6 +50,28 @@ item_text (Printer *pr,
   item = npv_array_peek (pr->array, offset, pr->item_buffer, &pr->error);
   if (item == NULL)
     return;
+  if (dtype->kind == NPV_KIND_OBJECT && dtype->objects != NULL)
+    {
+      const NpvPyObject *obj = object_at (dtype, item);
+
+      /* numpy marks lists, so that they cannot pass for an axis; a 0-d
+       * array prints its element's str(). */
+      if (obj != NULL && npv_py_object_get_kind (obj) == NPV_PY_LIST && pr->array->ndim > 0)
+        {
+          g_string_append (pr->scratch, "list(");
+          npv_py_object_append_repr (pr->scratch, obj, 4096);
+          g_string_append_c (pr->scratch, ')');
+          return;
+        }
+      if (obj != NULL && npv_py_object_get_kind (obj) == NPV_PY_STR && pr->array->ndim == 0)
+        {
+          gsize len;
+          const char *text = npv_py_object_get_str (obj, &len);
+
+          g_string_append_len (pr->scratch, text, len);
+          return;
+        }
+    }
   if (dtype->kind == NPV_KIND_UNICODE)
     {
       g_autoptr(GString) text = g_string_new (NULL);
@@ -72,6 +109,9 @@ measure (Printer *pr,
   if (axis == a->ndim)
     {
       item_text (pr, ptr);
+      /* numpy does not line up the elements of object arrays. */
+      if (a->dtype->kind == NPV_KIND_OBJECT)
+        return;
       pr->width = MAX (pr->width, g_utf8_strlen (pr->scratch->str, -1));
       return;
     }
@@ -126,7 +166,10 @@ print_axis (Printer *pr,
           if (i > 0 || (pr->summarise && n > 2 * pr->options->edge_items && i > 0))
             {
               /* Wrap before the item when it would pass the line width. */
-              if (pr->out->len - line_start + 1 + pr->width + 1 > pr->options->line_width)
+              if (pr->out->len - line_start + 1 + (a->dtype->kind == NPV_KIND_OBJECT
+                                                     ? g_utf8_strlen (pr->scratch->str, -1)
+                                                     : pr->width) + 1 >
+                  pr->options->line_width)
                 {
                   g_string_append_c (pr->out, '\n');
                   line_start = pr->out->len;

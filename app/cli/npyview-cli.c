@@ -129,6 +129,12 @@ append_shape (GString      *out,
   g_string_append_c (out, json ? ']' : ')');
 }
 
+static NpvFileFlags
+file_flags (void)
+{
+  return g_strcmp0 (opt_encoding, "latin1") == 0 ? NPV_FILE_FLAGS_LATIN1 : NPV_FILE_FLAGS_NONE;
+}
+
 static void
 append_member_json (GString         *out,
                     const NpvMember *member)
@@ -167,9 +173,13 @@ append_member_json (GString         *out,
     g_string_append (out, ", \"shape\": ");
     append_shape (out, h->ndim, h->shape, TRUE);
     g_string_append_printf (out, ", \"fortran_order\": %s", h->fortran_order ? "true" : "false");
-    g_string_append_printf (out, ", \"version\": \"%u.%u\"", h->major, h->minor);
+    /* Members of pickle files have no .npy header. */
+    if (h->major != 0)
+      g_string_append_printf (out, ", \"version\": \"%u.%u\"", h->major, h->minor);
+    else
+      g_string_append (out, ", \"version\": null");
     /* Absolute in the file where the bytes are there as they are. */
-    if (member->storage == NPV_STORAGE_DEFLATE || member->storage == NPV_STORAGE_GZIP)
+    if (!member->in_place)
       g_string_append (out, ", \"data_offset\": null");
     else
       g_string_append_printf (out, ", \"data_offset\": %" G_GUINT64_FORMAT,
@@ -217,8 +227,10 @@ append_member_text (GString         *out,
     if (member->storage == NPV_STORAGE_DEFLATE && member->size > 0)
       g_string_append_printf (out, " (%.1f%% of %" G_GUINT64_FORMAT " bytes)",
                               100.0 * member->compressed_size / member->size, member->size);
-    g_string_append_printf (out, "\n  version      %u.%u\n", h->major, h->minor);
-    if (member->storage != NPV_STORAGE_DEFLATE && member->storage != NPV_STORAGE_GZIP)
+    g_string_append_c (out, '\n');
+    if (h->major != 0)
+      g_string_append_printf (out, "  version      %u.%u\n", h->major, h->minor);
+    if (member->in_place)
       g_string_append_printf (out, "  data offset  %" G_GUINT64_FORMAT "\n", member->offset + h->data_offset);
   }
 }
@@ -227,7 +239,7 @@ static int
 cmd_info (const char *path)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(NpvFile) file = npv_file_open (path, &error);
+  g_autoptr(NpvFile) file = npv_file_open_full (path, file_flags (), &error);
   g_autoptr(GString) out = g_string_new (NULL);
   guint n;
 
@@ -294,10 +306,9 @@ open_selection (const char  *path,
   const NpvMember *member;
 
   *failed_path = path;
-  file = npv_file_open (path, error);
+  file = npv_file_open_full (path, file_flags (), error);
   if (file == NULL)
     return NULL;
-  npv_file_set_latin1 (file, g_strcmp0 (opt_encoding, "latin1") == 0);
   member = npv_file_lookup_member (file, opt_member, error);
   if (member == NULL)
     return NULL;
