@@ -42,7 +42,96 @@ struct _NpvFile
   gboolean latin1;
   /* pickle files: the root of the tree the members point into */
   NpvPyObject *pickle;
+  NpvNode *tree;
 };
+
+static void
+node_free (NpvNode *node)
+{
+  g_free (node->name);
+  g_free (node->path);
+  g_clear_pointer (&node->children, g_ptr_array_unref);
+  g_free (node);
+}
+
+static NpvNode *
+node_add_child (NpvNode    *parent,
+                const char *name,
+                const char *path)
+{
+  NpvNode *node = g_new0 (NpvNode, 1);
+
+  node->name = g_strdup (name);
+  node->path = g_strdup (path);
+  if (parent->children == NULL)
+    parent->children = g_ptr_array_new_with_free_func ((GDestroyNotify) node_free);
+  g_ptr_array_add (parent->children, node);
+  return node;
+}
+
+/* Folders are found by path in @folders, so that building the tree costs
+ * one hash lookup per part, however many members there are. */
+static void
+build_tree (NpvFile *file)
+{
+  g_autoptr(GHashTable) folders = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GString) path = g_string_new (NULL);
+
+  file->tree = g_new0 (NpvNode, 1);
+  file->tree->name = g_strdup ("");
+  file->tree->path = g_strdup ("");
+
+  for (guint i = 0; i < file->members->len; i++)
+    {
+      const NpvMember *member = g_ptr_array_index (file->members, i);
+      g_auto(GStrv) parts = g_strsplit (member->name, "/", -1);
+      g_autoptr(GPtrArray) segments = g_ptr_array_new ();
+      NpvNode *parent = file->tree;
+      NpvNode *node;
+
+      if (member->name[0] == '/')
+        g_ptr_array_add (segments, (gpointer) "/");
+      for (guint k = 0; parts[k] != NULL; k++)
+        if (parts[k][0] != '\0')
+          g_ptr_array_add (segments, parts[k]);
+      if (segments->len == 0)
+        g_ptr_array_add (segments, member->name);
+
+      g_string_truncate (path, 0);
+      for (guint k = 0; k < segments->len; k++)
+        {
+          const char *segment = g_ptr_array_index (segments, k);
+
+          if (k > 0 && !(k == 1 && strcmp (path->str, "/") == 0))
+            g_string_append_c (path, '/');
+          g_string_append (path, segment);
+          if (k + 1 == segments->len)
+            break;
+          node = g_hash_table_lookup (folders, path->str);
+          if (node == NULL)
+            {
+              node = node_add_child (parent, segment, path->str);
+              g_hash_table_insert (folders, node->path, node);
+            }
+          parent = node;
+        }
+
+      /* A folder made by earlier members ("a/x" before "a") becomes it. */
+      node = g_hash_table_lookup (folders, path->str);
+      if (node == NULL || node->member != NULL)
+        node = node_add_child (parent, g_ptr_array_index (segments, segments->len - 1), path->str);
+      node->member = member;
+      /* Later members inside it ("a/x" after "a") find it as a folder. */
+      if (!g_hash_table_contains (folders, node->path))
+        g_hash_table_insert (folders, node->path, node);
+    }
+}
+
+const NpvNode *
+npv_file_get_tree (NpvFile *file)
+{
+  return file->tree;
+}
 
 static void
 member_free (NpvMember *member)
@@ -64,6 +153,7 @@ file_clear (gpointer data)
   g_mutex_clear (&file->index_lock);
   g_clear_pointer (&file->members, g_ptr_array_unref);
   g_clear_pointer (&file->pickle, npv_py_object_unref);
+  g_clear_pointer (&file->tree, node_free);
   g_clear_pointer (&file->source, npv_source_unref);
 }
 
@@ -681,6 +771,7 @@ file_open_source (NpvSource     *source,
       file->format = NPV_FILE_FORMAT_NPY;
       if (!open_npy (file, error))
         return NULL;
+      build_tree (file);
       return g_steal_pointer (&file);
     }
 
@@ -689,6 +780,7 @@ file_open_source (NpvSource     *source,
       file->format = NPV_FILE_FORMAT_NPZ;
       if (!open_npz (file, error))
         return NULL;
+      build_tree (file);
       return g_steal_pointer (&file);
     }
 
@@ -697,6 +789,7 @@ file_open_source (NpvSource     *source,
       file->format = NPV_FILE_FORMAT_NPY_GZ;
       if (!open_npy_gz (file, error))
         return NULL;
+      build_tree (file);
       return g_steal_pointer (&file);
     }
 
@@ -707,6 +800,7 @@ file_open_source (NpvSource     *source,
       file->format = NPV_FILE_FORMAT_PICKLE;
       if (!open_pickle (file, error))
         return NULL;
+      build_tree (file);
       return g_steal_pointer (&file);
     }
 

@@ -68,6 +68,21 @@ typedef enum {
   NPV_FILE_FLAGS_LATIN1 = 1 << 0,
 } NpvFileFlags;
 
+/* Member names with "/" form a tree: "dir/b" is the node "b" inside the
+ * node "dir". A node may be a member and hold others too ("a" beside
+ * "a/x"). Empty parts are dropped, except that a leading "/" is a node of
+ * its own, so "/abs" never looks like "abs". Nodes are immutable and owned
+ * by their NpvFile. */
+typedef struct _NpvNode NpvNode;
+
+struct _NpvNode
+{
+  char *name;                /* the last part: "b"; "" for the root */
+  char *path;                /* "dir/b"; "" for the root */
+  const NpvMember *member;   /* %NULL for a folder */
+  GPtrArray *children;       /* of NpvNode, in the order of the members; %NULL when none */
+};
+
 /* Opens @path and finds what it holds by its first bytes, never by its
  * name. Errors name the file and say what was expected and found. */
 NpvFile         *npv_file_open            (const char     *path,
@@ -90,6 +105,8 @@ guint64          npv_file_get_size        (NpvFile        *file);
 guint            npv_file_get_n_members   (NpvFile        *file);
 const NpvMember *npv_file_get_member      (NpvFile        *file,
                                            guint           index);
+/* The root of the member tree (a plain .npy: one child, its array). */
+const NpvNode   *npv_file_get_tree        (NpvFile        *file);
 
 /* By name; archives also accept the name with ".npy". %NULL names the
  * only array of a file that has exactly one. For a plain .npy file only ""

@@ -192,6 +192,36 @@ append_member_json (GString         *out,
   }
 }
 
+/* The member tree: nodes with a name, a path, the member they show (if
+ * any) and their children (if any). */
+static void
+append_tree_json (GString       *out,
+                  const NpvNode *node)
+{
+  g_string_append_c (out, '[');
+  for (guint i = 0; node->children != NULL && i < node->children->len; i++)
+    {
+      const NpvNode *child = g_ptr_array_index (node->children, i);
+
+      g_string_append (out, i > 0 ? ", {\"name\": " : "{\"name\": ");
+      npv_json_append_string (out, child->name);
+      g_string_append (out, ", \"path\": ");
+      npv_json_append_string (out, child->path);
+      if (child->member != NULL)
+        {
+          g_string_append (out, ", \"member\": ");
+          npv_json_append_string (out, child->member->name);
+        }
+      if (child->children != NULL)
+        {
+          g_string_append (out, ", \"children\": ");
+          append_tree_json (out, child);
+        }
+      g_string_append_c (out, '}');
+    }
+  g_string_append_c (out, ']');
+}
+
 static void
 append_member_text (GString         *out,
                     const NpvMember *member)
@@ -271,7 +301,9 @@ cmd_info (const char *path)
             g_string_append (out, ", ");
           append_member_json (out, member);
         }
-      g_string_append (out, "]}\n");
+      g_string_append (out, "], \"tree\": ");
+      append_tree_json (out, npv_file_get_tree (file));
+      g_string_append (out, "}\n");
     }
   else
     {

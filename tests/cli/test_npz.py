@@ -56,6 +56,9 @@ def arrays(rng):
         '/abs': np.ones(2),
         '../up': np.zeros(3, dtype=np.int8),
         'Größe': np.array([True, False]),
+        'dir': np.arange(2),
+        'a//b': np.arange(2),
+        'dir/c/d': np.arange(2),
     }
 
 
@@ -82,6 +85,8 @@ def check_archive(cli, path, workdir, expect_broken=(), every=1):
         return
     info = json.loads(out)
     check(info['format'] == 'npz', name, f"format {info['format']!r}")
+    names = [m['name'] for m in info['members']]
+    check(info['tree'] == expected_tree(names), name, f"tree {info['tree']}")
     offsets = member_offsets(path)
     with np.load(path, mmap_mode='r') as npz:
         files = list(npz.files)
@@ -148,6 +153,30 @@ def check_archive(cli, path, workdir, expect_broken=(), every=1):
                 with open(target, 'rb') as fp:
                     check(fp.read() == buf.getvalue(), where,
                           f'export {expr!r} differs from np.save')
+
+
+def expected_tree(names):
+    """The member tree by the rule of the issue: "dir/b" is "b" in "dir";
+    empty parts dropped, a leading "/" a node of its own; a folder and a
+    member of the same path are one node."""
+    root = {'children': []}
+    nodes = {}
+    for name in names:
+        segments = (['/'] if name.startswith('/') else []) + [p for p in name.split('/') if p]
+        segments = segments or [name]
+        parent, path = root, ''
+        for k, seg in enumerate(segments):
+            path = seg if k == 0 else ('/' + seg if path == '/' else path + '/' + seg)
+            node = nodes.get(path)
+            last = k == len(segments) - 1
+            if node is None or (last and 'member' in node):
+                node = {'name': seg, 'path': path}
+                parent.setdefault('children', []).append(node)
+                nodes.setdefault(path, node)
+            if last:
+                node['member'] = name
+            parent = node
+    return root.get('children', [])
 
 
 def main():
