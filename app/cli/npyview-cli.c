@@ -327,6 +327,39 @@ cmd_info (const char *path)
   return 0;
 }
 
+/* A progress line on stderr, for jobs that last: shown only when stderr
+ * is a terminal and the job has run for a second. */
+typedef struct
+{
+  const char *what;
+  gint64 start;
+  gboolean shown;
+} Progress;
+
+static gboolean
+progress_update (guint64  done,
+                 guint64  total,
+                 gpointer user_data)
+{
+  Progress *progress = user_data;
+  gint64 now = g_get_monotonic_time ();
+
+  if (progress->start == 0)
+    progress->start = now;
+  if (!isatty (STDERR_FILENO) || now - progress->start < G_USEC_PER_SEC || total == 0)
+    return TRUE;
+  fprintf (stderr, "\r%s: %3.0f%%", progress->what, 100.0 * done / total);
+  progress->shown = TRUE;
+  return TRUE;
+}
+
+static void
+progress_end (Progress *progress)
+{
+  if (progress->shown)
+    fprintf (stderr, "\r\033[K");
+}
+
 /* The array the options select: member, then field, then index. */
 static NpvArray *
 open_selection (const char  *path,
@@ -346,8 +379,16 @@ open_selection (const char  *path,
     return NULL;
   /* Compressed members: one pass to index them (and check their CRC),
    * then every read starts near where it is needed. */
-  if (!npv_file_build_index (file, member, NULL, NULL, NULL, error))
-    return NULL;
+  {
+    g_autofree char *what = g_strdup_printf ("Indexing %s", member->name[0] != '\0'
+                                                            ? member->name : "the data");
+    Progress progress = { what, 0, FALSE };
+    gboolean done = npv_file_build_index (file, member, NULL, progress_update, &progress, error);
+
+    progress_end (&progress);
+    if (!done)
+      return NULL;
+  }
   array = npv_file_open_array (file, member, error);
   if (array == NULL)
     return NULL;
