@@ -13,4 +13,12 @@ G_BEGIN_DECLS
  * of an .npy file. */
 GBytes *npv_example_smooth_field (void);
 
+/* The examples as one uncompressed .npz archive in memory, as np.savez
+ * would write it: a smooth 2-D field with NaNs ("field"), a 3-D stack
+ * ("stack"), an RGB image ("image"), a complex field ("complex"), records
+ * with a datetime field ("records"), a long 1-D signal ("signal"), and a
+ * small tree of members ("experiment/run-1/..."). */
+GBytes *npv_example_archive      (void);
+
+
 G_END_DECLS
