@@ -1,8 +1,9 @@
-/* npv-window.c: a window showing one file
+/* npv-window.c: a window showing one file and its members
  *
- * Opening runs on a worker thread (GTask): the main loop never waits for
- * the disk. A newer open cancels an older one, and results for a
- * cancellable that is no longer current are dropped.
+ * Opening a file and reading a member run on worker threads (GTask): the
+ * main loop never waits for the disk or for inflating. Each job carries
+ * the cancellable that was current when it started; a result for any
+ * other one is dropped, and closing the window cancels what runs.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -11,10 +12,14 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include <glib/gi18n.h>
 
 #include "npv-examples.h"
+#include "npv-export.h"
 #include "npv-file.h"
+#include "npv-node-item.h"
 #include "npv-print.h"
 #include "npv-window.h"
 
@@ -22,57 +27,795 @@ struct _NpvWindow
 {
   GtkApplicationWindow parent_instance;
 
-  /* owned */
-  GFile *file;
-  GCancellable *cancellable;
+  /* what is shown */
+  GFile *file;                 /* NULL for the examples and the welcome page */
   NpvFile *npv_file;
+  char *display_name;
+  char *wanted_member;         /* to select once the file is open */
+  char *slice;
+  const NpvMember *member;     /* the member shown, owned by npv_file */
+
+  /* work on the worker pool */
+  GCancellable *open_cancellable;
+  GCancellable *read_cancellable;
+  struct _ReadJob *reading;
+  guint progress_source;
+
+  GFileMonitor *monitor;
+  GSettings *settings;
+
+  /* the member tree */
+  GtkTreeListModel *tree_model;
+  GListStore *all_members;     /* flat, for filtering */
+  GtkSingleSelection *selection;
+  gboolean filtering;
 
   /* template widgets */
+  GtkLabel *title_label;
+  GtkLabel *subtitle_label;
+  GtkRevealer *banner;
   GtkStack *stack;
-  GtkLabel *summary;
-  GtkTextView *values;
+  GtkListBox *recent_list;
+  GtkLabel *recent_heading;
+  GtkListBox *example_list;
+  GtkSpinner *loading_spinner;
+  GtkLabel *loading_label;
   GtkLabel *error_label;
+  GtkPaned *outer_paned;
+  GtkWidget *sidebar;
+  GtkSearchEntry *member_filter;
+  GtkListView *member_view;
+  GtkStack *member_stack;
+  GtkLabel *expression_label;
+  GtkScrolledWindow *values_scroller;
+  GtkTextView *values;
+  GtkSpinner *reading_spinner;
+  GtkLabel *reading_label;
+  GtkLabel *folder_label;
+  GtkLabel *member_error_label;
+  GtkWidget *inspector;
+  GtkGrid *info_grid;
+  GtkLabel *status_label;
+  GtkLabel *progress_label;
+  GtkProgressBar *progress_bar;
+  GtkWidget *cancel_button;
 };
 
 G_DEFINE_FINAL_TYPE (NpvWindow, npv_window, GTK_TYPE_APPLICATION_WINDOW)
 
-typedef struct
-{
-  NpvFile *file;
-  char *text;
-} OpenResult;
+static void select_first_array (NpvWindow *self);
+static void show_member (NpvWindow *self, const NpvNode *node);
 
-static void
-open_result_free (OpenResult *result)
+/* ------------------------------------------------------------------ */
+/* Words */
+
+static char *
+format_shape (const NpvNpyHeader *h)
 {
-  g_clear_pointer (&result->file, npv_file_unref);
-  g_free (result->text);
-  g_free (result);
+  GString *out = g_string_new ("(");
+
+  for (guint i = 0; i < h->ndim; i++)
+    g_string_append_printf (out, i > 0 ? ", %" G_GINT64_FORMAT : "%" G_GINT64_FORMAT, h->shape[i]);
+  g_string_append (out, h->ndim == 1 ? ",)" : ")");
+  return g_string_free (out, FALSE);
 }
 
-/* Runs on a worker: everything here touches only core objects. */
 static char *
-describe_file (NpvFile *file)
+format_storage (const NpvMember *member)
 {
-  GString *out = g_string_new (NULL);
-  NpvPrintOptions options = NPV_PRINT_OPTIONS_DEFAULT;
+  const char *storage = npv_storage_to_string (member->storage);
 
-  for (guint i = 0; i < npv_file_get_n_members (file); i++)
+  if ((member->storage == NPV_STORAGE_DEFLATE || member->storage == NPV_STORAGE_GZIP) &&
+      member->size > 0 && member->compressed_size > 0)
+    /* Translators: storage and compressed size in percent of the data */
+    return g_strdup_printf (_("%s, %.0f%%"), storage, 100.0 * member->compressed_size / member->size);
+  return g_strdup (storage);
+}
+
+static guint
+count_members (const NpvNode *node)
+{
+  guint n = node->member != NULL;
+
+  for (guint i = 0; node->children != NULL && i < node->children->len; i++)
+    n += count_members (g_ptr_array_index (node->children, i));
+  return n;
+}
+
+/* The quiet line under a member's name in the tree. */
+static char *
+describe_node_briefly (const NpvNode *node)
+{
+  const NpvMember *member = node->member;
+
+  if (member == NULL)
     {
-      const NpvMember *member = npv_file_get_member (file, i);
-      g_autoptr(GError) error = NULL;
-      g_autoptr(NpvArray) array = npv_file_open_array (file, member, &error);
+      guint n = count_members (node);
 
-      if (array == NULL)
-        {
-          g_string_append_printf (out, "%s\n", error->message);
-          continue;
-        }
-      if (!npv_array_print (out, array, &options, &error))
-        g_string_append_printf (out, "\n%s", error->message);
-      g_string_append_c (out, '\n');
+      return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u member", "%u members", n), n);
     }
-  return g_string_free (out, FALSE);
+  switch (member->kind)
+    {
+    case NPV_MEMBER_BROKEN:
+      return g_strdup (_("cannot be read"));
+    case NPV_MEMBER_RAW:
+      {
+        g_autofree char *size = g_format_size (member->size);
+
+        return g_strdup_printf (_("not an array, %s"), size);
+      }
+    case NPV_MEMBER_ARRAY:
+    default:
+      {
+        g_autofree char *shape = format_shape (&member->header);
+        g_autofree char *dtype = npv_dtype_get_name (member->header.dtype);
+        g_autofree char *storage = format_storage (member);
+
+        return g_strdup_printf ("%s %s · %s", shape, dtype, storage);
+      }
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Pages and status */
+
+static void
+set_busy (NpvWindow  *self,
+          const char *what)
+{
+  gboolean busy = what != NULL;
+
+  gtk_widget_set_visible (GTK_WIDGET (self->progress_label), busy);
+  gtk_widget_set_visible (GTK_WIDGET (self->progress_bar), busy);
+  gtk_widget_set_visible (self->cancel_button, busy);
+  gtk_label_set_text (self->progress_label, busy ? what : "");
+  gtk_progress_bar_set_fraction (self->progress_bar, 0);
+  gtk_spinner_set_spinning (self->loading_spinner, busy);
+  gtk_spinner_set_spinning (self->reading_spinner, busy);
+}
+
+static void
+set_titles (NpvWindow  *self,
+            const char *subtitle)
+{
+  const char *title = self->display_name != NULL ? self->display_name : _("NpyView");
+
+  gtk_window_set_title (GTK_WINDOW (self), title);
+  gtk_label_set_text (self->title_label, title);
+  gtk_label_set_text (self->subtitle_label, subtitle != NULL ? subtitle : "");
+  gtk_widget_set_visible (GTK_WIDGET (self->subtitle_label), subtitle != NULL && subtitle[0] != '\0');
+}
+
+static void
+update_actions (NpvWindow *self)
+{
+  gboolean has_file = self->npv_file != NULL;
+  gboolean has_array = self->member != NULL && self->member->kind == NPV_MEMBER_ARRAY;
+
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.reload", self->file != NULL);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.filter", has_file);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.export", has_array);
+}
+
+static void
+show_error (NpvWindow  *self,
+            const char *message)
+{
+  set_busy (self, NULL);
+  gtk_label_set_text (self->error_label, message);
+  gtk_stack_set_visible_child_name (self->stack, "error");
+  gtk_label_set_text (self->status_label, "");
+  update_actions (self);
+}
+
+/* ------------------------------------------------------------------ */
+/* The info panel */
+
+static void
+info_clear (NpvWindow *self)
+{
+  GtkWidget *child;
+
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->info_grid))) != NULL)
+    gtk_grid_remove (self->info_grid, child);
+}
+
+static void
+info_add (NpvWindow  *self,
+          const char *key,
+          const char *value)
+{
+  GtkWidget *key_label = gtk_label_new (key);
+  GtkWidget *value_label = gtk_label_new (value);
+  int row = 0;
+
+  for (GtkWidget *c = gtk_widget_get_first_child (GTK_WIDGET (self->info_grid)); c != NULL;
+       c = gtk_widget_get_next_sibling (c))
+    row++;
+  row /= 2;
+
+  gtk_label_set_xalign (GTK_LABEL (key_label), 1);
+  gtk_label_set_yalign (GTK_LABEL (key_label), 0);
+  gtk_widget_add_css_class (key_label, "dim-label");
+  gtk_label_set_xalign (GTK_LABEL (value_label), 0);
+  gtk_label_set_wrap (GTK_LABEL (value_label), TRUE);
+  gtk_label_set_wrap_mode (GTK_LABEL (value_label), PANGO_WRAP_WORD_CHAR);
+  gtk_label_set_selectable (GTK_LABEL (value_label), TRUE);
+  gtk_widget_set_hexpand (value_label, TRUE);
+  gtk_grid_attach (self->info_grid, key_label, 0, row, 1, 1);
+  gtk_grid_attach (self->info_grid, value_label, 1, row, 1, 1);
+}
+
+static void
+info_add_fields (NpvWindow      *self,
+                 const NpvDType *dtype)
+{
+  g_autoptr(GArray) leaves = npv_dtype_collect_leaves (dtype);
+  g_autoptr(GString) text = g_string_new (NULL);
+
+  for (guint i = 0; i < leaves->len && i < 64; i++)
+    {
+      const NpvLeaf *leaf = &g_array_index (leaves, NpvLeaf, i);
+      g_autofree char *words = npv_dtype_describe (leaf->dtype);
+
+      g_string_append_printf (text, "%s%s: %s", i > 0 ? "\n" : "", leaf->name, words);
+    }
+  if (leaves->len > 64)
+    g_string_append_printf (text, "\n%s", _("and more"));
+  info_add (self, _("Fields"), text->str);
+}
+
+static void
+show_info (NpvWindow     *self,
+           const NpvNode *node)
+{
+  const NpvMember *member = node->member;
+  NpvFile *file = self->npv_file;
+
+  info_clear (self);
+  if (node->path[0] != '\0')
+    info_add (self, _("Member"), node->path);
+
+  if (member != NULL && member->kind == NPV_MEMBER_ARRAY)
+    {
+      const NpvNpyHeader *h = &member->header;
+      g_autofree char *words = npv_dtype_describe (h->dtype);
+      g_autofree char *str = npv_dtype_to_str (h->dtype);
+      g_autofree char *shape = format_shape (h);
+      g_autofree char *itemsize = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%" G_GSIZE_FORMAT " byte",
+                                                                "%" G_GSIZE_FORMAT " bytes",
+                                                                h->dtype->itemsize),
+                                                   h->dtype->itemsize);
+      g_autofree char *total = g_format_size_full (h->nbytes, G_FORMAT_SIZE_LONG_FORMAT | G_FORMAT_SIZE_IEC_UNITS);
+      g_autofree char *count = g_strdup_printf ("%" G_GUINT64_FORMAT, h->count);
+      g_autofree char *storage = format_storage (member);
+
+      info_add (self, _("Data type"), words);
+      info_add (self, _("dtype"), str);
+      if (h->dtype->kind == NPV_KIND_STRUCT)
+        info_add_fields (self, h->dtype);
+      info_add (self, _("Shape"), shape);
+      info_add (self, _("Elements"), count);
+      info_add (self, _("Order"), h->fortran_order ? _("Fortran (column-major)") : _("C (row-major)"));
+      info_add (self, _("Item size"), itemsize);
+      info_add (self, _("Total"), total);
+      info_add (self, _("Storage"), storage);
+      if (member->storage == NPV_STORAGE_DEFLATE || member->storage == NPV_STORAGE_GZIP)
+        {
+          g_autofree char *compressed = g_format_size_full (member->compressed_size, G_FORMAT_SIZE_IEC_UNITS);
+
+          info_add (self, _("Compressed"), compressed);
+        }
+      if (h->major != 0)
+        {
+          g_autofree char *version = g_strdup_printf ("%u.%u", h->major, h->minor);
+
+          info_add (self, _("Header version"), version);
+        }
+      if (member->in_place)
+        {
+          g_autofree char *offset = g_strdup_printf ("%" G_GUINT64_FORMAT, member->offset + h->data_offset);
+
+          info_add (self, _("Data offset"), offset);
+        }
+    }
+  else if (member != NULL && member->kind == NPV_MEMBER_RAW)
+    {
+      g_autofree char *size = g_format_size_full (member->size, G_FORMAT_SIZE_LONG_FORMAT);
+
+      info_add (self, _("Kind"), _("Not an array"));
+      info_add (self, _("Size"), size);
+    }
+  else if (member != NULL)
+    info_add (self, _("Problem"), member->error->message);
+  else
+    {
+      g_autofree char *n = g_strdup_printf ("%u", count_members (node));
+
+      info_add (self, _("Members"), n);
+    }
+
+  if (file != NULL)
+    {
+      g_autofree char *size = g_format_size_full (npv_file_get_size (file), G_FORMAT_SIZE_IEC_UNITS);
+
+      info_add (self, _("Format"), npv_file_format_to_string (npv_file_get_format (file)));
+      info_add (self, _("File"), self->file != NULL ? npv_file_get_path (file) : self->display_name);
+      info_add (self, _("File size"), size);
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Reading a member on the worker pool */
+
+typedef struct _ReadJob
+{
+  NpvFile *file;
+  const NpvMember *member;
+  char *slice;
+  gint permille;               /* atomic: progress of the index build */
+} ReadJob;
+
+static void
+read_job_clear (gpointer data)
+{
+  ReadJob *job = data;
+
+  g_clear_pointer (&job->file, npv_file_unref);
+  g_free (job->slice);
+}
+
+static void
+read_job_unref (ReadJob *job)
+{
+  g_atomic_rc_box_release_full (job, read_job_clear);
+}
+
+static gboolean
+read_progress (guint64  done,
+               guint64  total,
+               gpointer user_data)
+{
+  ReadJob *job = user_data;
+
+  if (total > 0)
+    g_atomic_int_set (&job->permille, (int) (1000.0 * done / total));
+  return TRUE;
+}
+
+/* Runs on a worker: touches only core objects. */
+static void
+read_in_thread (GTask        *task,
+                gpointer      source_object,
+                gpointer      task_data,
+                GCancellable *cancellable)
+{
+  ReadJob *job = task_data;
+  NpvPrintOptions options = NPV_PRINT_OPTIONS_DEFAULT;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(NpvArray) array = NULL;
+  g_autoptr(GString) text = g_string_new (NULL);
+
+  if (!npv_file_build_index (job->file, job->member, cancellable, read_progress, job, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  array = npv_file_open_array (job->file, job->member, &error);
+  if (array != NULL && job->slice != NULL && job->slice[0] != '\0')
+    {
+      NpvIndex index;
+      NpvArray *view = NULL;
+
+      if (npv_index_parse (job->slice, &index, &error))
+        view = npv_array_apply_index (array, &index, &error);
+      g_clear_pointer (&array, npv_array_unref);
+      array = view;
+    }
+  if (array == NULL || !npv_array_print (text, array, &options, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  g_task_return_pointer (task, g_string_free (g_steal_pointer (&text), FALSE), g_free);
+}
+
+static void
+stop_progress (NpvWindow *self)
+{
+  g_clear_handle_id (&self->progress_source, g_source_remove);
+  g_clear_pointer (&self->reading, read_job_unref);
+  set_busy (self, NULL);
+}
+
+static gboolean
+progress_tick (gpointer user_data)
+{
+  NpvWindow *self = user_data;
+  int permille;
+
+  if (self->reading == NULL)
+    return G_SOURCE_CONTINUE;
+  permille = g_atomic_int_get (&self->reading->permille);
+  gtk_progress_bar_set_fraction (self->progress_bar, permille / 1000.0);
+  if (permille > 0)
+    {
+      g_autofree char *text = g_strdup_printf (_("Indexing %.0f%%"), permille / 10.0);
+
+      gtk_label_set_text (self->reading_label, text);
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+read_done (GObject      *object,
+           GAsyncResult *res,
+           gpointer      user_data)
+{
+  g_autoptr(NpvWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+
+  if (g_task_get_cancellable (G_TASK (res)) != self->read_cancellable)
+    return;
+  stop_progress (self);
+
+  text = g_task_propagate_pointer (G_TASK (res), &error);
+  if (text == NULL)
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        gtk_label_set_text (self->member_error_label,
+                            _("Reading was cancelled. Select the member again to read it."));
+      else
+        gtk_label_set_text (self->member_error_label, error->message);
+      gtk_stack_set_visible_child_name (self->member_stack, "member-error");
+      return;
+    }
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->values), text, -1);
+  gtk_stack_set_visible_child_name (self->member_stack, "values");
+}
+
+static void
+start_reading (NpvWindow       *self,
+               const NpvMember *member)
+{
+  g_autoptr(GTask) task = NULL;
+  ReadJob *job;
+  gboolean compressed = member->storage == NPV_STORAGE_DEFLATE || member->storage == NPV_STORAGE_GZIP;
+
+  g_cancellable_cancel (self->read_cancellable);
+  g_clear_object (&self->read_cancellable);
+  stop_progress (self);
+  self->read_cancellable = g_cancellable_new ();
+
+  job = g_atomic_rc_box_new0 (ReadJob);
+  job->file = npv_file_ref (self->npv_file);
+  job->member = member;
+  job->slice = g_strdup (self->slice);
+  self->reading = g_atomic_rc_box_acquire (job);
+
+  gtk_label_set_text (self->reading_label, compressed ? _("Indexing…") : _("Reading…"));
+  gtk_stack_set_visible_child_name (self->member_stack, "reading");
+  set_busy (self, compressed ? _("Indexing") : _("Reading"));
+  self->progress_source = g_timeout_add (100, progress_tick, self);
+
+  task = g_task_new (NULL, self->read_cancellable, read_done, g_object_ref (self));
+  g_task_set_task_data (task, job, (GDestroyNotify) read_job_unref);
+  g_task_run_in_thread (task, read_in_thread);
+}
+
+static void
+show_member (NpvWindow     *self,
+             const NpvNode *node)
+{
+  const NpvMember *member = node->member;
+  g_autofree char *brief = describe_node_briefly (node);
+
+  /* Leaving a member cancels its reading. */
+  g_cancellable_cancel (self->read_cancellable);
+  stop_progress (self);
+
+  self->member = member;
+  show_info (self, node);
+  set_titles (self, node->path[0] != '\0' ? node->path : NULL);
+  gtk_label_set_text (self->status_label, brief);
+  update_actions (self);
+
+  if (member == NULL)
+    {
+      g_autofree char *text = g_strdup_printf (_("“%s” holds %u members. Select one to see it."),
+                                               node->path, count_members (node));
+
+      gtk_label_set_text (self->folder_label, text);
+      gtk_stack_set_visible_child_name (self->member_stack, "folder");
+      return;
+    }
+  if (member->kind != NPV_MEMBER_ARRAY)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(NpvArray) array = npv_file_open_array (self->npv_file, member, &error);
+
+      gtk_label_set_text (self->member_error_label, error != NULL ? error->message : "");
+      gtk_stack_set_visible_child_name (self->member_stack, "member-error");
+      return;
+    }
+
+  if (self->slice != NULL && self->slice[0] != '\0')
+    {
+      g_autofree char *expression = g_strdup_printf ("a[%s]", self->slice);
+
+      gtk_label_set_text (self->expression_label, expression);
+    }
+  else
+    gtk_label_set_text (self->expression_label,
+                        member->header.count > NPV_PRINT_OPTIONS_DEFAULT.threshold
+                        ? _("a, summarised as numpy prints it") : "a");
+  start_reading (self, member);
+}
+
+/* ------------------------------------------------------------------ */
+/* The member tree */
+
+static GListModel *
+create_children (gpointer item,
+                 gpointer user_data)
+{
+  NpvWindow *self = user_data;
+  const NpvNode *node = npv_node_item_get_node (item);
+
+  if (self->filtering || node->children == NULL)
+    return NULL;
+  return G_LIST_MODEL (npv_node_item_list_children (npv_node_item_get_file (item), node));
+}
+
+static void
+setup_row (GtkSignalListItemFactory *factory,
+           GtkListItem              *list_item,
+           gpointer                  user_data)
+{
+  GtkWidget *expander = gtk_tree_expander_new ();
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+  GtkWidget *name = gtk_label_new (NULL);
+  GtkWidget *brief = gtk_label_new (NULL);
+
+  gtk_label_set_xalign (GTK_LABEL (name), 0);
+  gtk_label_set_ellipsize (GTK_LABEL (name), PANGO_ELLIPSIZE_MIDDLE);
+  gtk_label_set_xalign (GTK_LABEL (brief), 0);
+  gtk_label_set_ellipsize (GTK_LABEL (brief), PANGO_ELLIPSIZE_END);
+  gtk_widget_add_css_class (brief, "dim-label");
+  gtk_widget_add_css_class (brief, "caption");
+  gtk_box_append (GTK_BOX (box), name);
+  gtk_box_append (GTK_BOX (box), brief);
+  gtk_tree_expander_set_child (GTK_TREE_EXPANDER (expander), box);
+  gtk_list_item_set_child (list_item, expander);
+}
+
+static void
+bind_row (GtkSignalListItemFactory *factory,
+          GtkListItem              *list_item,
+          gpointer                  user_data)
+{
+  NpvWindow *self = user_data;
+  GtkTreeListRow *row = gtk_list_item_get_item (list_item);
+  GtkWidget *expander = gtk_list_item_get_child (list_item);
+  GtkWidget *box = gtk_tree_expander_get_child (GTK_TREE_EXPANDER (expander));
+  GtkWidget *name = gtk_widget_get_first_child (box);
+  GtkWidget *brief = gtk_widget_get_next_sibling (name);
+  NpvNodeItem *item = gtk_tree_list_row_get_item (row);
+  const NpvNode *node = npv_node_item_get_node (item);
+  g_autofree char *text = describe_node_briefly (node);
+
+  gtk_tree_expander_set_list_row (GTK_TREE_EXPANDER (expander), row);
+  gtk_label_set_text (GTK_LABEL (name), self->filtering ? node->path : node->name);
+  gtk_label_set_text (GTK_LABEL (brief), text);
+  gtk_widget_set_tooltip_text (box, node->path);
+  g_object_unref (item);
+}
+
+static void
+unbind_row (GtkSignalListItemFactory *factory,
+            GtkListItem              *list_item,
+            gpointer                  user_data)
+{
+  GtkWidget *expander = gtk_list_item_get_child (list_item);
+
+  gtk_tree_expander_set_list_row (GTK_TREE_EXPANDER (expander), NULL);
+}
+
+static NpvNodeItem *
+selected_item (NpvWindow *self)
+{
+  GtkTreeListRow *row;
+
+  if (self->selection == NULL)
+    return NULL;
+  row = gtk_single_selection_get_selected_item (self->selection);
+  if (row == NULL)
+    return NULL;
+  return gtk_tree_list_row_get_item (row);
+}
+
+static void
+selection_changed (GtkSingleSelection *selection,
+                   GParamSpec         *pspec,
+                   gpointer            user_data)
+{
+  NpvWindow *self = user_data;
+  g_autoptr(NpvNodeItem) item = selected_item (self);
+
+  if (item == NULL || self->npv_file == NULL)
+    return;
+  show_member (self, npv_node_item_get_node (item));
+}
+
+static void
+collect_members (GPtrArray     *items,
+                 NpvFile       *file,
+                 const NpvNode *node)
+{
+  if (node->member != NULL)
+    g_ptr_array_add (items, npv_node_item_new (file, node));
+  for (guint i = 0; node->children != NULL && i < node->children->len; i++)
+    collect_members (items, file, g_ptr_array_index (node->children, i));
+}
+
+static gboolean
+matches_filter (gpointer item,
+                gpointer user_data)
+{
+  NpvWindow *self = user_data;
+  const NpvNode *node = npv_node_item_get_node (item);
+  const char *text = gtk_editable_get_text (GTK_EDITABLE (self->member_filter));
+  g_autofree char *haystack = g_utf8_casefold (node->path, -1);
+  g_autofree char *needle = g_utf8_casefold (text, -1);
+
+  return strstr (haystack, needle) != NULL;
+}
+
+/* The tree model, or with a filter the flat list of matching members. */
+static void
+set_tree_model (NpvWindow *self)
+{
+  const char *text = gtk_editable_get_text (GTK_EDITABLE (self->member_filter));
+  GListModel *roots;
+
+  g_clear_object (&self->tree_model);
+  self->filtering = text[0] != '\0' && self->npv_file != NULL;
+
+  if (self->npv_file == NULL)
+    roots = G_LIST_MODEL (g_list_store_new (NPV_TYPE_NODE_ITEM));
+  else if (self->filtering)
+    {
+      GtkFilter *filter = GTK_FILTER (gtk_custom_filter_new (matches_filter, self, NULL));
+
+      roots = G_LIST_MODEL (gtk_filter_list_model_new (G_LIST_MODEL (g_object_ref (self->all_members)),
+                                                       filter));
+    }
+  else
+    roots = G_LIST_MODEL (npv_node_item_list_children (self->npv_file,
+                                                       npv_file_get_tree (self->npv_file)));
+
+  self->tree_model = gtk_tree_list_model_new (roots, FALSE, FALSE, create_children, self, NULL);
+  g_signal_handlers_block_by_func (self->selection, selection_changed, self);
+  gtk_single_selection_set_model (self->selection, G_LIST_MODEL (self->tree_model));
+  g_signal_handlers_unblock_by_func (self->selection, selection_changed, self);
+}
+
+static void
+filter_changed (GtkSearchEntry *entry,
+                gpointer        user_data)
+{
+  NpvWindow *self = user_data;
+  g_autoptr(NpvNodeItem) previous = selected_item (self);
+  const NpvNode *node = previous != NULL ? npv_node_item_get_node (previous) : NULL;
+  g_autofree char *path = node != NULL ? g_strdup (node->path) : NULL;
+
+  set_tree_model (self);
+  /* Keep the member shown when it is still listed. */
+  if (path == NULL || !npv_window_select_member (self, path))
+    gtk_single_selection_set_selected (self->selection, GTK_INVALID_LIST_POSITION);
+}
+
+static void
+filter_stopped (GtkSearchEntry *entry,
+                gpointer        user_data)
+{
+  NpvWindow *self = user_data;
+
+  gtk_editable_set_text (GTK_EDITABLE (self->member_filter), "");
+  gtk_widget_grab_focus (GTK_WIDGET (self->member_view));
+}
+
+/* Expands the folders on the way and selects the row of @path. */
+static gboolean
+select_path (NpvWindow  *self,
+             const char *path)
+{
+  GListModel *model = G_LIST_MODEL (self->tree_model);
+
+  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+    {
+      g_autoptr(GtkTreeListRow) row = g_list_model_get_item (model, i);
+      g_autoptr(NpvNodeItem) item = gtk_tree_list_row_get_item (row);
+      const NpvNode *node = npv_node_item_get_node (item);
+      gsize len = strlen (node->path);
+
+      if (strcmp (node->path, path) == 0 ||
+          (node->member != NULL && strcmp (node->member->name, path) == 0))
+        {
+          gtk_single_selection_set_selected (self->selection, i);
+          gtk_widget_activate_action (GTK_WIDGET (self->member_view), "list.scroll-to-item", "u", i);
+          return TRUE;
+        }
+      if (!self->filtering && node->children != NULL && strncmp (node->path, path, len) == 0 &&
+          (path[len] == '/' || (len == 1 && node->path[0] == '/')))
+        gtk_tree_list_row_set_expanded (row, TRUE);
+    }
+  return FALSE;
+}
+
+static const NpvNode *
+first_array (const NpvNode *node)
+{
+  if (node->member != NULL && node->member->kind == NPV_MEMBER_ARRAY)
+    return node;
+  for (guint i = 0; node->children != NULL && i < node->children->len; i++)
+    {
+      const NpvNode *found = first_array (g_ptr_array_index (node->children, i));
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static void
+select_first_array (NpvWindow *self)
+{
+  const NpvNode *root = npv_file_get_tree (self->npv_file);
+  const NpvNode *node = first_array (root);
+
+  if (node == NULL && root->children != NULL)
+    node = g_ptr_array_index (root->children, 0);
+  if (node != NULL)
+    select_path (self, node->path);
+}
+
+/* ------------------------------------------------------------------ */
+/* Opening files */
+
+static void
+show_file (NpvWindow *self,
+           NpvFile   *file)
+{
+  g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func (g_object_unref);
+  const NpvNode *root = npv_file_get_tree (file);
+  gboolean single = npv_file_get_format (file) == NPV_FILE_FORMAT_NPY ||
+                    npv_file_get_format (file) == NPV_FILE_FORMAT_NPY_GZ ||
+                    (npv_file_get_n_members (file) == 1 && npv_file_get_member (file, 0)->name[0] == '\0');
+
+  g_clear_pointer (&self->npv_file, npv_file_unref);
+  self->npv_file = npv_file_ref (file);
+  self->member = NULL;
+
+  g_list_store_remove_all (self->all_members);
+  collect_members (items, file, root);
+  g_list_store_splice (self->all_members, 0, 0, items->pdata, items->len);
+
+  gtk_editable_set_text (GTK_EDITABLE (self->member_filter), "");
+  set_tree_model (self);
+  set_busy (self, NULL);
+  gtk_stack_set_visible_child_name (self->stack, "file");
+  /* A file of one array needs no member list. */
+  gtk_widget_set_visible (self->sidebar, !single &&
+                          g_variant_get_boolean (g_action_group_get_action_state (G_ACTION_GROUP (self),
+                                                                                  "show-sidebar")));
+
+  if (self->wanted_member == NULL || !select_path (self, self->wanted_member))
+    select_first_array (self);
+  g_clear_pointer (&self->wanted_member, g_free);
+  gtk_widget_grab_focus (GTK_WIDGET (single ? GTK_WIDGET (self->values) : GTK_WIDGET (self->member_view)));
+  update_actions (self);
 }
 
 static void
@@ -84,7 +827,6 @@ open_in_thread (GTask        *task,
   GFile *file = task_data;
   g_autoptr(GError) error = NULL;
   g_autofree char *path = g_file_get_path (file);
-  OpenResult *result;
   NpvFile *npv_file;
 
   if (path == NULL)
@@ -95,66 +837,53 @@ open_in_thread (GTask        *task,
                                _("%s: only local files can be opened"), uri);
       return;
     }
-
   npv_file = npv_file_open (path, &error);
   if (npv_file == NULL)
     {
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
-  if (g_task_return_error_if_cancelled (task))
+  g_task_return_pointer (task, npv_file, (GDestroyNotify) npv_file_unref);
+}
+
+static void
+file_changed (GFileMonitor      *monitor,
+              GFile             *file,
+              GFile             *other,
+              GFileMonitorEvent  event,
+              gpointer           user_data)
+{
+  NpvWindow *self = user_data;
+
+  switch (event)
     {
-      npv_file_unref (npv_file);
-      return;
+    case G_FILE_MONITOR_EVENT_CHANGES_DONE_HINT:
+    case G_FILE_MONITOR_EVENT_DELETED:
+    case G_FILE_MONITOR_EVENT_CREATED:
+    case G_FILE_MONITOR_EVENT_RENAMED:
+    case G_FILE_MONITOR_EVENT_MOVED_IN:
+    case G_FILE_MONITOR_EVENT_MOVED_OUT:
+      gtk_revealer_set_reveal_child (self->banner, TRUE);
+      break;
+    default:
+      break;
     }
-
-  result = g_new0 (OpenResult, 1);
-  result->file = npv_file;
-  result->text = describe_file (npv_file);
-  g_task_return_pointer (task, result, (GDestroyNotify) open_result_free);
 }
 
 static void
-show_error (NpvWindow  *self,
-            const char *message)
+watch_file (NpvWindow *self)
 {
-  gtk_label_set_text (self->error_label, message);
-  gtk_stack_set_visible_child_name (self->stack, "error");
-}
-
-static char *
-summarise_member (const NpvMember *member)
-{
-  const NpvNpyHeader *h = &member->header;
-  g_autofree char *words = npv_dtype_describe (h->dtype);
-  g_autofree char *size = g_format_size_full (h->nbytes, G_FORMAT_SIZE_IEC_UNITS);
-  GString *shape = g_string_new ("(");
-
-  for (guint i = 0; i < h->ndim; i++)
-    g_string_append_printf (shape, i > 0 ? ", %" G_GINT64_FORMAT : "%" G_GINT64_FORMAT, h->shape[i]);
-  g_string_append (shape, h->ndim == 1 ? ",)" : ")");
-
-  return g_strdup_printf (_("%s · shape %s · %s order · %s · %s"), words, shape->str,
-                          h->fortran_order ? "Fortran" : "C",
-                          size, npv_storage_to_string (member->storage));
-}
-
-static void
-show_result (NpvWindow  *self,
-             OpenResult *result)
-{
-  g_autofree char *summary = NULL;
-
-  g_clear_pointer (&self->npv_file, npv_file_unref);
-  self->npv_file = npv_file_ref (result->file);
-
-  if (npv_file_get_n_members (result->file) > 0)
-    summary = summarise_member (npv_file_get_member (result->file, 0));
-  gtk_label_set_text (self->summary, summary != NULL ? summary : "");
-  gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->values), result->text, -1);
-  gtk_stack_set_visible_child_name (self->stack, "array");
-  /* Not the selectable summary: it would show all selected. */
-  gtk_widget_grab_focus (GTK_WIDGET (self->values));
+  if (self->monitor != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->monitor, self);
+      g_file_monitor_cancel (self->monitor);
+      g_clear_object (&self->monitor);
+    }
+  if (self->file == NULL)
+    return;
+  self->monitor = g_file_monitor_file (self->file, G_FILE_MONITOR_WATCH_MOVES, NULL, NULL);
+  if (self->monitor != NULL)
+    g_signal_connect (self->monitor, "changed", G_CALLBACK (file_changed), self);
 }
 
 static void
@@ -164,140 +893,581 @@ open_done (GObject      *object,
 {
   g_autoptr(NpvWindow) self = user_data;
   g_autoptr(GError) error = NULL;
-  OpenResult *result;
+  g_autoptr(NpvFile) file = NULL;
 
   /* A newer open replaced this one, or the window went away. */
-  if (g_task_get_cancellable (G_TASK (res)) != self->cancellable)
+  if (g_task_get_cancellable (G_TASK (res)) != self->open_cancellable)
     return;
 
-  result = g_task_propagate_pointer (G_TASK (res), &error);
-  if (result == NULL)
+  file = g_task_propagate_pointer (G_TASK (res), &error);
+  if (file == NULL)
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         show_error (self, error->message);
       return;
     }
-  show_result (self, result);
-  open_result_free (result);
+  if (self->file != NULL)
+    {
+      g_autofree char *uri = g_file_get_uri (self->file);
+
+      gtk_recent_manager_add_item (gtk_recent_manager_get_default (), uri);
+    }
+  watch_file (self);
+  show_file (self, file);
 }
 
 static void
-start_open (NpvWindow *self,
-            GFile     *file)
+reset (NpvWindow *self)
+{
+  g_cancellable_cancel (self->open_cancellable);
+  g_clear_object (&self->open_cancellable);
+  g_cancellable_cancel (self->read_cancellable);
+  g_clear_object (&self->read_cancellable);
+  stop_progress (self);
+  self->member = NULL;
+  g_clear_pointer (&self->npv_file, npv_file_unref);
+  if (self->selection != NULL)
+    set_tree_model (self);
+  info_clear (self);
+  gtk_revealer_set_reveal_child (self->banner, FALSE);
+}
+
+void
+npv_window_open (NpvWindow  *self,
+                 GFile      *file,
+                 const char *member,
+                 const char *slice)
 {
   g_autoptr(GTask) task = NULL;
 
-  g_cancellable_cancel (self->cancellable);
-  g_clear_object (&self->cancellable);
-  self->cancellable = g_cancellable_new ();
+  g_return_if_fail (NPV_IS_WINDOW (self));
+  g_return_if_fail (G_IS_FILE (file));
 
+  reset (self);
+  g_set_object (&self->file, file);
+  g_free (self->display_name);
+  self->display_name = g_file_get_basename (file);
+  g_free (self->wanted_member);
+  self->wanted_member = g_strdup (member);
+  g_free (self->slice);
+  self->slice = g_strdup (slice);
+  set_titles (self, NULL);
+
+  self->open_cancellable = g_cancellable_new ();
+  gtk_label_set_text (self->loading_label, _("Opening…"));
   gtk_stack_set_visible_child_name (self->stack, "loading");
-  task = g_task_new (NULL, self->cancellable, open_done, g_object_ref (self));
+  set_busy (self, _("Opening"));
+  update_actions (self);
+
+  task = g_task_new (NULL, self->open_cancellable, open_done, g_object_ref (self));
   g_task_set_task_data (task, g_object_ref (file), g_object_unref);
   g_task_run_in_thread (task, open_in_thread);
 }
 
 void
-npv_window_open (NpvWindow *self,
-                 GFile     *file)
+npv_window_open_example (NpvWindow  *self,
+                         const char *member)
 {
-  g_autofree char *name = NULL;
+  g_autoptr(GBytes) bytes = npv_example_archive ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(NpvFile) file = NULL;
 
   g_return_if_fail (NPV_IS_WINDOW (self));
 
-  g_set_object (&self->file, file);
-  name = g_file_get_basename (file);
-  gtk_window_set_title (GTK_WINDOW (self), name);
-  start_open (self, file);
-}
+  reset (self);
+  g_clear_object (&self->file);
+  watch_file (self);
+  g_free (self->display_name);
+  self->display_name = g_strdup (_("Examples"));
+  g_clear_pointer (&self->slice, g_free);
+  g_free (self->wanted_member);
+  self->wanted_member = g_strdup (member);
+  set_titles (self, NULL);
 
-void
-npv_window_show_example (NpvWindow *self)
-{
-  g_autoptr(GBytes) bytes = npv_example_smooth_field ();
-  g_autoptr(GError) error = NULL;
-  NpvFile *file = npv_file_open_bytes (bytes, _("Example: smooth field"), &error);
-  OpenResult result = { 0, };
-
-  gtk_window_set_title (GTK_WINDOW (self), _("Example: smooth field"));
+  file = npv_file_open_bytes (bytes, self->display_name, &error);
   if (file == NULL)
     {
       show_error (self, error->message);
       return;
     }
-  result.file = file;
-  result.text = describe_file (file);
-  show_result (self, &result);
-  npv_file_unref (result.file);
-  g_free (result.text);
+  show_file (self, file);
 }
 
-GFile *
-npv_window_get_file (NpvWindow *self)
-{
-  return self->file;
-}
+/* ------------------------------------------------------------------ */
+/* The welcome page */
 
-char *
-npv_window_dup_text (NpvWindow *self)
+static const struct
 {
-  const char *page = gtk_stack_get_visible_child_name (self->stack);
-  GtkTextBuffer *buffer;
-  GtkTextIter start, end;
+  const char *member;
+  const char *title;
+  const char *subtitle;
+} examples[] = {
+  { "field", N_("Smooth field"), N_("A 2-D float64 field with missing values (NaN)") },
+  { "stack", N_("Stack"), N_("A 3-D float32 stack of 12 planes") },
+  { "image", N_("RGB image"), N_("A uint8 image with three colour channels") },
+  { "complex", N_("Complex field"), N_("complex128 values with amplitude and phase") },
+  { "records", N_("Records"), N_("Structured records with a datetime field") },
+  { "signal", N_("Long signal"), N_("One million float64 samples") },
+  { "experiment/run-1/field", N_("A tree of members"), N_("Members in folders, as in an archive") },
+};
 
-  if (g_strcmp0 (page, "error") == 0)
-    return g_strdup (gtk_label_get_text (self->error_label));
-  if (g_strcmp0 (page, "array") != 0)
-    return g_strdup ("");
-  buffer = gtk_text_view_get_buffer (self->values);
-  gtk_text_buffer_get_bounds (buffer, &start, &end);
-  return g_strdup_printf ("%s\n%s", gtk_label_get_text (self->summary),
-                          gtk_text_buffer_get_text (buffer, &start, &end, FALSE));
+static GtkWidget *
+welcome_row (const char *title,
+             const char *subtitle)
+{
+  GtkWidget *row = gtk_list_box_row_new ();
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
+  GtkWidget *title_label = gtk_label_new (title);
+  GtkWidget *subtitle_label = gtk_label_new (subtitle);
+
+  gtk_widget_set_margin_start (box, 12);
+  gtk_widget_set_margin_end (box, 12);
+  gtk_widget_set_margin_top (box, 8);
+  gtk_widget_set_margin_bottom (box, 8);
+  gtk_label_set_xalign (GTK_LABEL (title_label), 0);
+  gtk_label_set_ellipsize (GTK_LABEL (title_label), PANGO_ELLIPSIZE_MIDDLE);
+  gtk_label_set_xalign (GTK_LABEL (subtitle_label), 0);
+  gtk_label_set_ellipsize (GTK_LABEL (subtitle_label), PANGO_ELLIPSIZE_MIDDLE);
+  gtk_widget_add_css_class (subtitle_label, "dim-label");
+  gtk_widget_add_css_class (subtitle_label, "caption");
+  gtk_box_append (GTK_BOX (box), title_label);
+  gtk_box_append (GTK_BOX (box), subtitle_label);
+  gtk_list_box_row_set_child (GTK_LIST_BOX_ROW (row), box);
+  gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row), TRUE);
+  return row;
 }
 
 static void
-file_chosen (GtkNativeDialog *dialog,
-             int              response,
-             gpointer         user_data)
+example_activated (GtkListBox    *list,
+                   GtkListBoxRow *row,
+                   gpointer       user_data)
 {
   NpvWindow *self = user_data;
+  int i = gtk_list_box_row_get_index (row);
+
+  if (i >= 0 && (guint) i < G_N_ELEMENTS (examples))
+    npv_window_open_example (self, examples[i].member);
+}
+
+static void
+recent_activated (GtkListBox    *list,
+                  GtkListBoxRow *row,
+                  gpointer       user_data)
+{
+  NpvWindow *self = user_data;
+  const char *uri = g_object_get_data (G_OBJECT (row), "uri");
+  g_autoptr(GFile) file = g_file_new_for_uri (uri);
+
+  npv_window_open (self, file, NULL, NULL);
+}
+
+static void
+fill_recent (NpvWindow *self)
+{
+  GList *items = gtk_recent_manager_get_items (gtk_recent_manager_get_default ());
+  GtkWidget *child;
+  guint n = 0;
+
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->recent_list))) != NULL)
+    gtk_list_box_remove (self->recent_list, child);
+
+  for (GList *l = items; l != NULL && n < 8; l = l->next)
+    {
+      GtkRecentInfo *info = l->data;
+      GtkWidget *row;
+      g_autoptr(GFile) file = NULL;
+      g_autofree char *parent = NULL;
+
+      if (!gtk_recent_info_has_application (info, g_get_application_name ()) ||
+          !gtk_recent_info_is_local (info) || !gtk_recent_info_exists (info))
+        continue;
+      file = g_file_new_for_uri (gtk_recent_info_get_uri (info));
+      {
+        g_autoptr(GFile) dir = g_file_get_parent (file);
+
+        parent = dir != NULL ? g_file_get_parse_name (dir) : g_strdup ("");
+      }
+      row = welcome_row (gtk_recent_info_get_display_name (info), parent);
+      g_object_set_data_full (G_OBJECT (row), "uri", g_strdup (gtk_recent_info_get_uri (info)), g_free);
+      gtk_list_box_append (self->recent_list, row);
+      n++;
+    }
+  g_list_free_full (items, (GDestroyNotify) gtk_recent_info_unref);
+  gtk_widget_set_visible (GTK_WIDGET (self->recent_list), n > 0);
+  gtk_widget_set_visible (GTK_WIDGET (self->recent_heading), n > 0);
+}
+
+void
+npv_window_show_welcome (NpvWindow *self)
+{
+  g_return_if_fail (NPV_IS_WINDOW (self));
+
+  reset (self);
+  g_clear_object (&self->file);
+  watch_file (self);
+  g_clear_pointer (&self->display_name, g_free);
+  set_titles (self, NULL);
+  fill_recent (self);
+  gtk_stack_set_visible_child_name (self->stack, "welcome");
+  gtk_label_set_text (self->status_label, "");
+  update_actions (self);
+}
+
+/* ------------------------------------------------------------------ */
+/* Actions */
+
+static void
+open_files (NpvWindow  *self,
+            GListModel *files)
+{
+  GApplication *app = G_APPLICATION (gtk_window_get_application (GTK_WINDOW (self)));
+  guint n = g_list_model_get_n_items (files);
+  guint first = 0;
+
+  if (n == 0)
+    return;
+  /* A window showing no file takes the first one itself. */
+  if (self->file == NULL && self->npv_file == NULL)
+    {
+      g_autoptr(GFile) file = g_list_model_get_item (files, 0);
+
+      npv_window_open (self, file, NULL, NULL);
+      first = 1;
+    }
+  if (first < n && app != NULL)
+    {
+      g_autoptr(GPtrArray) rest = g_ptr_array_new_with_free_func (g_object_unref);
+
+      for (guint i = first; i < n; i++)
+        g_ptr_array_add (rest, g_list_model_get_item (files, i));
+      g_application_open (app, (GFile **) rest->pdata, rest->len, "");
+    }
+}
+
+static void
+chooser_response (GtkNativeDialog *dialog,
+                  int              response,
+                  gpointer         user_data)
+{
+  g_autoptr(NpvWindow) self = user_data;
 
   if (response == GTK_RESPONSE_ACCEPT)
     {
-      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autoptr(GListModel) files = gtk_file_chooser_get_files (GTK_FILE_CHOOSER (dialog));
 
-      npv_window_open (self, file);
+      open_files (self, files);
     }
+  gtk_native_dialog_destroy (dialog);
   g_object_unref (dialog);
 }
 
 static void
-open_action (GtkWidget  *widget,
-             const char *action_name,
-             GVariant   *param)
+open_activated (GtkWidget  *widget,
+                const char *action,
+                GVariant   *param)
 {
   NpvWindow *self = NPV_WINDOW (widget);
-  GtkFileChooserNative *dialog;
+  GtkFileChooserNative *chooser;
   GtkFileFilter *filter;
 
-  dialog = gtk_file_chooser_native_new (_("Open Array"), GTK_WINDOW (self),
-                                        GTK_FILE_CHOOSER_ACTION_OPEN, _("_Open"), _("_Cancel"));
+  chooser = gtk_file_chooser_native_new (_("Open Array Files"), GTK_WINDOW (self),
+                                         GTK_FILE_CHOOSER_ACTION_OPEN, _("_Open"), _("_Cancel"));
+  gtk_file_chooser_set_select_multiple (GTK_FILE_CHOOSER (chooser), TRUE);
+
   filter = gtk_file_filter_new ();
-  gtk_file_filter_set_name (filter, _("NumPy arrays"));
-  gtk_file_filter_add_pattern (filter, "*.npy");
-  gtk_file_filter_add_pattern (filter, "*.npz");
+  gtk_file_filter_set_name (filter, _("NumPy files"));
+  gtk_file_filter_add_mime_type (filter, "application/x-npy");
+  gtk_file_filter_add_mime_type (filter, "application/x-npz");
+  gtk_file_filter_add_suffix (filter, "npy");
+  gtk_file_filter_add_suffix (filter, "npz");
   gtk_file_filter_add_pattern (filter, "*.npy.gz");
-  gtk_file_filter_add_pattern (filter, "*.pkl");
-  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (dialog), filter);
+  gtk_file_filter_add_suffix (filter, "pkl");
+  gtk_file_filter_add_suffix (filter, "pickle");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), filter);
   g_object_unref (filter);
+
   filter = gtk_file_filter_new ();
   gtk_file_filter_set_name (filter, _("All files"));
   gtk_file_filter_add_pattern (filter, "*");
-  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (dialog), filter);
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), filter);
   g_object_unref (filter);
 
-  g_signal_connect (dialog, "response", G_CALLBACK (file_chosen), self);
-  gtk_native_dialog_show (GTK_NATIVE_DIALOG (dialog));
+  g_signal_connect (chooser, "response", G_CALLBACK (chooser_response), g_object_ref (self));
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
+static void
+reload_activated (GtkWidget  *widget,
+                  const char *action,
+                  GVariant   *param)
+{
+  NpvWindow *self = NPV_WINDOW (widget);
+  g_autoptr(GFile) file = NULL;
+  g_autofree char *member = NULL;
+  g_autofree char *slice = NULL;
+
+  if (self->file == NULL)
+    return;
+  file = g_object_ref (self->file);
+  {
+    g_autoptr(NpvNodeItem) item = selected_item (self);
+
+    member = item != NULL ? g_strdup (npv_node_item_get_node (item)->path) : NULL;
+  }
+  slice = g_strdup (self->slice);
+  npv_window_open (self, file, member, slice);
+}
+
+static void
+cancel_activated (GtkWidget  *widget,
+                  const char *action,
+                  GVariant   *param)
+{
+  NpvWindow *self = NPV_WINDOW (widget);
+
+  if (self->read_cancellable != NULL && self->reading != NULL)
+    g_cancellable_cancel (self->read_cancellable);
+  else if (self->open_cancellable != NULL && self->npv_file == NULL)
+    {
+      g_cancellable_cancel (self->open_cancellable);
+      npv_window_show_welcome (self);
+    }
+}
+
+static void
+dismiss_banner_activated (GtkWidget  *widget,
+                          const char *action,
+                          GVariant   *param)
+{
+  gtk_revealer_set_reveal_child (NPV_WINDOW (widget)->banner, FALSE);
+}
+
+static void
+filter_activated (GtkWidget  *widget,
+                  const char *action,
+                  GVariant   *param)
+{
+  NpvWindow *self = NPV_WINDOW (widget);
+
+  if (!gtk_widget_get_visible (self->sidebar))
+    g_action_group_change_action_state (G_ACTION_GROUP (self), "show-sidebar",
+                                        g_variant_new_boolean (TRUE));
+  gtk_widget_set_visible (self->sidebar, TRUE);
+  gtk_widget_grab_focus (GTK_WIDGET (self->member_filter));
+}
+
+static void
+export_activated (GtkWidget  *widget,
+                  const char *action,
+                  GVariant   *param);
+
+static void
+toggle_state (GSimpleAction *action,
+              GVariant      *state,
+              gpointer       user_data)
+{
+  NpvWindow *self = user_data;
+  const char *name = g_action_get_name (G_ACTION (action));
+  gboolean visible = g_variant_get_boolean (state);
+
+  g_simple_action_set_state (action, state);
+  if (strcmp (name, "show-sidebar") == 0)
+    {
+      gtk_widget_set_visible (self->sidebar, visible);
+      if (self->settings != NULL)
+        g_settings_set_boolean (self->settings, "sidebar-visible", visible);
+    }
+  else
+    {
+      gtk_widget_set_visible (self->inspector, visible);
+      if (self->settings != NULL)
+        g_settings_set_boolean (self->settings, "inspector-visible", visible);
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Export of the member shown (the app's export with selections comes
+ * with the grid). */
+
+typedef struct
+{
+  NpvFile *file;
+  const NpvMember *member;
+  char *slice;
+  char *path;
+} ExportJob;
+
+static void
+export_job_free (ExportJob *job)
+{
+  g_clear_pointer (&job->file, npv_file_unref);
+  g_free (job->slice);
+  g_free (job->path);
+  g_free (job);
+}
+
+static void
+export_in_thread (GTask        *task,
+                  gpointer      source_object,
+                  gpointer      task_data,
+                  GCancellable *cancellable)
+{
+  ExportJob *job = task_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(NpvArray) array = NULL;
+  NpvExportFormat format = NPV_EXPORT_NPY;
+
+  npv_export_format_from_path (job->path, &format);
+  if (!npv_file_build_index (job->file, job->member, cancellable, NULL, NULL, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  array = npv_file_open_array (job->file, job->member, &error);
+  if (array != NULL && job->slice != NULL && job->slice[0] != '\0')
+    {
+      NpvIndex index;
+      NpvArray *view = NULL;
+
+      if (npv_index_parse (job->slice, &index, &error))
+        view = npv_array_apply_index (array, &index, &error);
+      g_clear_pointer (&array, npv_array_unref);
+      array = view;
+    }
+  /* The file chooser asked before an existing file is replaced. */
+  if (array == NULL ||
+      !npv_export_array (array, job->path, format, NPV_EXPORT_OVERWRITE, cancellable, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+export_done (GObject      *object,
+             GAsyncResult *res,
+             gpointer      user_data)
+{
+  g_autoptr(NpvWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+  ExportJob *job = g_task_get_task_data (G_TASK (res));
+
+  set_busy (self, NULL);
+  if (!g_task_propagate_boolean (G_TASK (res), &error))
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        gtk_label_set_text (self->status_label, error->message);
+      return;
+    }
+  {
+    g_autofree char *text = g_strdup_printf (_("Exported to %s"), job->path);
+
+    gtk_label_set_text (self->status_label, text);
+  }
+}
+
+static void
+export_response (GtkNativeDialog *dialog,
+                 int              response,
+                 gpointer         user_data)
+{
+  g_autoptr(NpvWindow) self = user_data;
+
+  if (response == GTK_RESPONSE_ACCEPT && self->member != NULL && self->npv_file != NULL)
+    {
+      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autoptr(GTask) task = NULL;
+      ExportJob *job = g_new0 (ExportJob, 1);
+
+      job->file = npv_file_ref (self->npv_file);
+      job->member = self->member;
+      job->slice = g_strdup (self->slice);
+      job->path = g_file_get_path (file);
+      set_busy (self, _("Exporting"));
+      task = g_task_new (NULL, self->read_cancellable, export_done, g_object_ref (self));
+      g_task_set_task_data (task, job, (GDestroyNotify) export_job_free);
+      g_task_run_in_thread (task, export_in_thread);
+    }
+  gtk_native_dialog_destroy (dialog);
+  g_object_unref (dialog);
+}
+
+static void
+export_activated (GtkWidget  *widget,
+                  const char *action,
+                  GVariant   *param)
+{
+  NpvWindow *self = NPV_WINDOW (widget);
+  GtkFileChooserNative *chooser;
+  g_autofree char *name = NULL;
+  const char *base;
+
+  if (self->member == NULL || self->member->kind != NPV_MEMBER_ARRAY)
+    return;
+  base = self->member->name[0] != '\0' ? self->member->name : _("array");
+  {
+    g_autofree char *flat = g_strdelimit (g_strdup (base), "/", '-');
+
+    name = g_strdup_printf ("%s.npy", flat);
+  }
+  chooser = gtk_file_chooser_native_new (_("Export Values"), GTK_WINDOW (self),
+                                         GTK_FILE_CHOOSER_ACTION_SAVE, _("_Export"), _("_Cancel"));
+  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), name);
+  g_signal_connect (chooser, "response", G_CALLBACK (export_response), g_object_ref (self));
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
+/* ------------------------------------------------------------------ */
+/* Drag and drop */
+
+static gboolean
+drop_files (GtkDropTarget *target,
+            const GValue  *value,
+            double         x,
+            double         y,
+            gpointer       user_data)
+{
+  NpvWindow *self = user_data;
+  GdkFileList *list = g_value_get_boxed (value);
+  g_autoptr(GListStore) files = g_list_store_new (G_TYPE_FILE);
+  GSList *l;
+
+  for (l = gdk_file_list_get_files (list); l != NULL; l = l->next)
+    g_list_store_append (files, l->data);
+  open_files (self, G_LIST_MODEL (files));
+  return TRUE;
+}
+
+/* ------------------------------------------------------------------ */
+
+static GSettings *
+settings_new (void)
+{
+  GSettingsSchemaSource *source = g_settings_schema_source_get_default ();
+  g_autoptr(GSettingsSchema) schema = NULL;
+
+  /* Run from a build tree without the compiled schema: no memory, no crash. */
+  if (source == NULL || (schema = g_settings_schema_source_lookup (source, APP_ID, TRUE)) == NULL)
+    return NULL;
+  return g_settings_new (APP_ID);
+}
+
+static gboolean
+npv_window_close_request (GtkWindow *window)
+{
+  NpvWindow *self = NPV_WINDOW (window);
+
+  if (self->settings != NULL)
+    {
+      int width, height;
+
+      gtk_window_get_default_size (window, &width, &height);
+      g_settings_set_int (self->settings, "window-width", width);
+      g_settings_set_int (self->settings, "window-height", height);
+      g_settings_set_boolean (self->settings, "window-maximized", gtk_window_is_maximized (window));
+    }
+  return GTK_WINDOW_CLASS (npv_window_parent_class)->close_request (window);
 }
 
 static void
@@ -305,9 +1475,17 @@ npv_window_dispose (GObject *object)
 {
   NpvWindow *self = NPV_WINDOW (object);
 
-  g_cancellable_cancel (self->cancellable);
-  g_clear_object (&self->cancellable);
-
+  g_cancellable_cancel (self->open_cancellable);
+  g_cancellable_cancel (self->read_cancellable);
+  g_clear_handle_id (&self->progress_source, g_source_remove);
+  g_clear_pointer (&self->reading, read_job_unref);
+  if (self->monitor != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->monitor, self);
+      g_file_monitor_cancel (self->monitor);
+      g_clear_object (&self->monitor);
+    }
+  gtk_widget_dispose_template (GTK_WIDGET (self), NPV_TYPE_WINDOW);
   G_OBJECT_CLASS (npv_window_parent_class)->dispose (object);
 }
 
@@ -317,8 +1495,16 @@ npv_window_finalize (GObject *object)
   NpvWindow *self = NPV_WINDOW (object);
 
   g_clear_object (&self->file);
+  g_clear_object (&self->open_cancellable);
+  g_clear_object (&self->read_cancellable);
+  g_clear_object (&self->tree_model);
+  g_clear_object (&self->selection);
+  g_clear_object (&self->all_members);
+  g_clear_object (&self->settings);
   g_clear_pointer (&self->npv_file, npv_file_unref);
-
+  g_free (self->display_name);
+  g_free (self->wanted_member);
+  g_free (self->slice);
   G_OBJECT_CLASS (npv_window_parent_class)->finalize (object);
 }
 
@@ -327,28 +1513,224 @@ npv_window_class_init (NpvWindowClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  GtkWindowClass *window_class = GTK_WINDOW_CLASS (klass);
 
   object_class->dispose = npv_window_dispose;
   object_class->finalize = npv_window_finalize;
+  window_class->close_request = npv_window_close_request;
 
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/npyview/NpyView/npv-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, NpvWindow, title_label);
+  gtk_widget_class_bind_template_child (widget_class, NpvWindow, subtitle_label);
+  gtk_widget_class_bind_template_child (widget_class, NpvWindow, banner);
   gtk_widget_class_bind_template_child (widget_class, NpvWindow, stack);
-  gtk_widget_class_bind_template_child (widget_class, NpvWindow, summary);
-  gtk_widget_class_bind_template_child (widget_class, NpvWindow, values);
+  gtk_widget_class_bind_template_child (widget_class, NpvWindow, recent_list);
+  gtk_widget_class_bind_template_child (widget_class, NpvWindow, recent_heading);
+  gtk_widget_class_bind_template_child (widget_class, NpvWindow, example_list);
+  gtk_widget_class_bind_template_child (widget_class, NpvWindow, loading_spinner);
+  gtk_widget_class_bind_template_child (widget_class, NpvWindow, loading_label);
   gtk_widget_class_bind_template_child (widget_class, NpvWindow, error_label);
+  gtk_widget_class_bind_template_child (widget_class, NpvWindow, outer_paned);
+  gtk_widget_class_bind_template_child (widget_class, NpvWindow, sidebar);
+  gtk_widget_class_bind_template_child (widget_class, NpvWindow, member_filter);
+  gtk_widget_class_bind_template_child (widget_class, NpvWindow, member_view);
+  gtk_widget_class_bind_template_child (widget_class, NpvWindow, member_stack);
+  gtk_widget_class_bind_template_child (widget_class, NpvWindow, expression_label);
+  gtk_widget_class_bind_template_child (widget_class, NpvWindow, values_scroller);
+  gtk_widget_class_bind_template_child (widget_class, NpvWindow, values);
+  gtk_widget_class_bind_template_child (widget_class, NpvWindow, reading_spinner);
+  gtk_widget_class_bind_template_child (widget_class, NpvWindow, reading_label);
+  gtk_widget_class_bind_template_child (widget_class, NpvWindow, folder_label);
+  gtk_widget_class_bind_template_child (widget_class, NpvWindow, member_error_label);
+  gtk_widget_class_bind_template_child (widget_class, NpvWindow, inspector);
+  gtk_widget_class_bind_template_child (widget_class, NpvWindow, info_grid);
+  gtk_widget_class_bind_template_child (widget_class, NpvWindow, status_label);
+  gtk_widget_class_bind_template_child (widget_class, NpvWindow, progress_label);
+  gtk_widget_class_bind_template_child (widget_class, NpvWindow, progress_bar);
+  gtk_widget_class_bind_template_child (widget_class, NpvWindow, cancel_button);
 
-  gtk_widget_class_install_action (widget_class, "win.open", NULL, open_action);
+  gtk_widget_class_install_action (widget_class, "win.open", NULL, open_activated);
+  gtk_widget_class_install_action (widget_class, "win.reload", NULL, reload_activated);
+  gtk_widget_class_install_action (widget_class, "win.export", NULL, export_activated);
+  gtk_widget_class_install_action (widget_class, "win.cancel", NULL, cancel_activated);
+  gtk_widget_class_install_action (widget_class, "win.filter", NULL, filter_activated);
+  gtk_widget_class_install_action (widget_class, "win.dismiss-banner", NULL, dismiss_banner_activated);
+
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_o, GDK_CONTROL_MASK, "win.open", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_r, GDK_CONTROL_MASK, "win.reload", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_e, GDK_CONTROL_MASK, "win.export", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_f, GDK_CONTROL_MASK, "win.filter", NULL);
 }
 
 static void
 npv_window_init (NpvWindow *self)
 {
+  static const GActionEntry toggles[] = {
+    { "show-sidebar", NULL, NULL, "true", toggle_state },
+    { "show-inspector", NULL, NULL, "true", toggle_state },
+  };
+  GtkListItemFactory *factory;
+  GtkDropTarget *drop;
+
   gtk_widget_init_template (GTK_WIDGET (self));
+
+  self->settings = settings_new ();
+  g_action_map_add_action_entries (G_ACTION_MAP (self), toggles, G_N_ELEMENTS (toggles), self);
+  if (self->settings != NULL)
+    {
+      gboolean sidebar = g_settings_get_boolean (self->settings, "sidebar-visible");
+      gboolean inspector = g_settings_get_boolean (self->settings, "inspector-visible");
+
+      gtk_window_set_default_size (GTK_WINDOW (self),
+                                   g_settings_get_int (self->settings, "window-width"),
+                                   g_settings_get_int (self->settings, "window-height"));
+      if (g_settings_get_boolean (self->settings, "window-maximized"))
+        gtk_window_maximize (GTK_WINDOW (self));
+      g_action_group_change_action_state (G_ACTION_GROUP (self), "show-sidebar",
+                                          g_variant_new_boolean (sidebar));
+      g_action_group_change_action_state (G_ACTION_GROUP (self), "show-inspector",
+                                          g_variant_new_boolean (inspector));
+    }
+
+  self->all_members = g_list_store_new (NPV_TYPE_NODE_ITEM);
+  self->selection = gtk_single_selection_new (NULL);
+  gtk_single_selection_set_autoselect (self->selection, FALSE);
+  g_signal_connect (self->selection, "notify::selected-item", G_CALLBACK (selection_changed), self);
+  set_tree_model (self);
+  gtk_list_view_set_model (self->member_view, GTK_SELECTION_MODEL (self->selection));
+
+  factory = gtk_signal_list_item_factory_new ();
+  g_signal_connect (factory, "setup", G_CALLBACK (setup_row), self);
+  g_signal_connect (factory, "bind", G_CALLBACK (bind_row), self);
+  g_signal_connect (factory, "unbind", G_CALLBACK (unbind_row), self);
+  gtk_list_view_set_factory (self->member_view, factory);
+  g_object_unref (factory);
+
+  g_signal_connect (self->member_filter, "search-changed", G_CALLBACK (filter_changed), self);
+  g_signal_connect (self->member_filter, "stop-search", G_CALLBACK (filter_stopped), self);
+  gtk_search_entry_set_key_capture_widget (self->member_filter, GTK_WIDGET (self->member_view));
+
+  for (guint i = 0; i < G_N_ELEMENTS (examples); i++)
+    gtk_list_box_append (self->example_list, welcome_row (_(examples[i].title), _(examples[i].subtitle)));
+  g_signal_connect (self->example_list, "row-activated", G_CALLBACK (example_activated), self);
+  g_signal_connect (self->recent_list, "row-activated", G_CALLBACK (recent_activated), self);
+
+  drop = gtk_drop_target_new (GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
+  g_signal_connect (drop, "drop", G_CALLBACK (drop_files), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (drop));
+
+  npv_window_show_welcome (self);
 }
 
 NpvWindow *
 npv_window_new (NpvApplication *app)
 {
   return g_object_new (NPV_TYPE_WINDOW, "application", app, NULL);
+}
+
+GFile *
+npv_window_get_file (NpvWindow *self)
+{
+  g_return_val_if_fail (NPV_IS_WINDOW (self), NULL);
+  return self->file;
+}
+
+/* ------------------------------------------------------------------ */
+/* For tests */
+
+const char *
+npv_window_get_page (NpvWindow *self)
+{
+  const char *page = gtk_stack_get_visible_child_name (self->stack);
+
+  if (g_strcmp0 (page, "file") == 0)
+    return gtk_stack_get_visible_child_name (self->member_stack);
+  return page;
+}
+
+gboolean
+npv_window_is_busy (NpvWindow *self)
+{
+  return (self->open_cancellable != NULL && self->npv_file == NULL &&
+          g_strcmp0 (gtk_stack_get_visible_child_name (self->stack), "loading") == 0) ||
+         self->reading != NULL;
+}
+
+char *
+npv_window_dup_text (NpvWindow *self)
+{
+  const char *page = npv_window_get_page (self);
+
+  if (g_strcmp0 (page, "error") == 0)
+    return g_strdup (gtk_label_get_text (self->error_label));
+  if (g_strcmp0 (page, "member-error") == 0)
+    return g_strdup (gtk_label_get_text (self->member_error_label));
+  if (g_strcmp0 (page, "folder") == 0)
+    return g_strdup (gtk_label_get_text (self->folder_label));
+  if (g_strcmp0 (page, "values") == 0)
+    {
+      GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->values);
+      GtkTextIter start, end;
+
+      gtk_text_buffer_get_bounds (buffer, &start, &end);
+      return gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
+    }
+  return g_strdup ("");
+}
+
+char *
+npv_window_dup_members (NpvWindow *self)
+{
+  GListModel *model = G_LIST_MODEL (self->tree_model);
+  GString *out = g_string_new (NULL);
+
+  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+    {
+      g_autoptr(GtkTreeListRow) row = g_list_model_get_item (model, i);
+      g_autoptr(NpvNodeItem) item = gtk_tree_list_row_get_item (row);
+      const NpvNode *node = npv_node_item_get_node (item);
+      g_autofree char *brief = describe_node_briefly (node);
+
+      for (guint d = 0; d < gtk_tree_list_row_get_depth (row); d++)
+        g_string_append (out, "  ");
+      g_string_append_printf (out, "%s\t%s\n", self->filtering ? node->path : node->name, brief);
+    }
+  return g_string_free (out, FALSE);
+}
+
+char *
+npv_window_dup_info (NpvWindow *self)
+{
+  GString *out = g_string_new (NULL);
+  GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (self->info_grid));
+
+  /* Children come in pairs, key then value, in the order they were added. */
+  while (child != NULL)
+    {
+      GtkWidget *value = gtk_widget_get_next_sibling (child);
+
+      if (value == NULL)
+        break;
+      g_string_append_printf (out, "%s\t%s\n", gtk_label_get_text (GTK_LABEL (child)),
+                              gtk_label_get_text (GTK_LABEL (value)));
+      child = gtk_widget_get_next_sibling (value);
+    }
+  return g_string_free (out, FALSE);
+}
+
+gboolean
+npv_window_select_member (NpvWindow  *self,
+                          const char *name)
+{
+  g_return_val_if_fail (NPV_IS_WINDOW (self), FALSE);
+  return self->tree_model != NULL && select_path (self, name);
+}
+
+void
+npv_window_set_filter (NpvWindow  *self,
+                       const char *text)
+{
+  gtk_editable_set_text (GTK_EDITABLE (self->member_filter), text);
+  /* The entry reports changes after a delay; tests want them now. */
+  filter_changed (self->member_filter, self);
 }

@@ -22,7 +22,7 @@ def main():
     a = np.arange(12, dtype='<f4').reshape(3, 4) / 7
     add('c-order.npy', a, repr(a.dtype.type(a[1, 1])))
     f = np.asfortranarray(np.arange(6, dtype='>i8').reshape(2, 3))
-    add('fortran.npy', f, 'Fortran order')
+    add('fortran.npy', f, 'Fortran (column-major)')
     add('big-endian.npy', f, 'int64, big-endian')
     r = np.array([(1, 2.5)], dtype=[('x', '<i4'), ('y', '<f8')])
     add('record.npy', r, 'record of 2 fields')

@@ -24,7 +24,7 @@ wait_for_text (NpvWindow *window)
     {
       char *text = npv_window_dup_text (window);
 
-      if (text[0] != '\0' || g_get_monotonic_time () > deadline)
+      if ((text[0] != '\0' && !npv_window_is_busy (window)) || g_get_monotonic_time () > deadline)
         return text;
       g_free (text);
       g_main_context_iteration (NULL, TRUE);
@@ -39,9 +39,16 @@ open_and_wait (const char *name)
   NpvWindow *window = npv_window_new (NULL);
   char *text;
 
-  npv_window_open (window, file);
+  npv_window_open (window, file, NULL, NULL);
   gtk_window_present (GTK_WINDOW (window));
   text = wait_for_text (window);
+  {
+    g_autofree char *info = npv_window_dup_info (window);
+    char *both = g_strconcat (text, "\n", info, NULL);
+
+    g_free (text);
+    text = both;
+  }
   gtk_window_destroy (GTK_WINDOW (window));
   return text;
 }
@@ -80,10 +87,10 @@ test_example (void)
   NpvWindow *window = npv_window_new (NULL);
   g_autofree char *text = NULL;
 
-  npv_window_show_example (window);
-  text = npv_window_dup_text (window);
+  npv_window_open_example (window, NULL);
+  text = npv_window_dup_info (window);
   g_assert_nonnull (strstr (text, "float64, little-endian"));
-  g_assert_nonnull (strstr (text, "(256, 256)"));
+  g_assert_nonnull (strstr (text, "(400, 600)"));
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
@@ -108,7 +115,7 @@ test_close_while_opening (void)
     {
       NpvWindow *window = npv_window_new (NULL);
 
-      npv_window_open (window, file);
+      npv_window_open (window, file, NULL, NULL);
       gtk_window_destroy (GTK_WINDOW (window));
     }
   for (guint i = 0; i < 50; i++)

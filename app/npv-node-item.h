@@ -1,0 +1,29 @@
+/* npv-node-item.h: one node of a file's member tree, for list models
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+
+#include "npv-file.h"
+
+G_BEGIN_DECLS
+
+#define NPV_TYPE_NODE_ITEM (npv_node_item_get_type ())
+G_DECLARE_FINAL_TYPE (NpvNodeItem, npv_node_item, NPV, NODE_ITEM, GObject)
+
+/* @node belongs to @file, which the item keeps alive. */
+NpvNodeItem     *npv_node_item_new        (NpvFile       *file,
+                                           const NpvNode *node);
+NpvFile         *npv_node_item_get_file   (NpvNodeItem   *self);
+const NpvNode   *npv_node_item_get_node   (NpvNodeItem   *self);
+/* The node's member, or %NULL for a folder. */
+const NpvMember *npv_node_item_get_member (NpvNodeItem   *self);
+
+/* A list of items for the children of @node (empty for a leaf). */
+GListStore      *npv_node_item_list_children (NpvFile       *file,
+                                              const NpvNode *node);
+
+G_END_DECLS
