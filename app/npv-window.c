@@ -549,7 +549,7 @@ show_member (NpvWindow     *self,
   else
     gtk_label_set_text (self->expression_label,
                         member->header.count > NPV_PRINT_OPTIONS_DEFAULT.threshold
-                        ? _("a, summarised as numpy prints it") : "a");
+                        ? _("a, long axes summarised") : "a");
   start_reading (self, member);
 }
 

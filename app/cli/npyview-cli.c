@@ -613,7 +613,7 @@ typedef struct
 static const Command commands[] = {
   { "info", "FILE", "Describe the arrays in FILE: dtype, shape, order, sizes and where the data is",
     cmd_info, { json_entries, member_entries } },
-  { "show", "FILE", "Print the values, laid out as numpy prints them (long axes summarised)",
+  { "show", "FILE", "Print the values in numpy's nested brackets (long axes summarised)",
     cmd_show, { select_entries, member_entries, show_entries } },
   { "export", "FILE -o OUT", "Write the selected values to .npy (as np.save would), CSV or TSV",
     cmd_export, { select_entries, member_entries, export_entries } },
