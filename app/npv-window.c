@@ -282,10 +282,9 @@ show_info (NpvWindow     *self,
       g_autofree char *words = npv_dtype_describe (h->dtype);
       g_autofree char *str = npv_dtype_to_str (h->dtype);
       g_autofree char *shape = format_shape (h);
-      g_autofree char *itemsize = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%" G_GSIZE_FORMAT " byte",
-                                                                "%" G_GSIZE_FORMAT " bytes",
+      g_autofree char *itemsize = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%zu byte", "%zu bytes",
                                                                 h->dtype->itemsize),
-                                                   h->dtype->itemsize);
+                                                   (size_t) h->dtype->itemsize);
       g_autofree char *total = g_format_size_full (h->nbytes, G_FORMAT_SIZE_LONG_FORMAT | G_FORMAT_SIZE_IEC_UNITS);
       g_autofree char *count = g_strdup_printf ("%" G_GUINT64_FORMAT, h->count);
       g_autofree char *storage = format_storage (member);
