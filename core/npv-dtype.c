@@ -56,6 +56,42 @@ npv_dtype_new_object_table (GPtrArray *objects)
 }
 
 NpvDType *
+npv_dtype_with_object_table (const NpvDType *dtype,
+                             GPtrArray      *objects)
+{
+  NpvDType *copy;
+
+  if (!npv_dtype_has_object (dtype))
+    return npv_dtype_ref ((NpvDType *) dtype);
+  if (dtype->kind == NPV_KIND_OBJECT)
+    return npv_dtype_new_object_table (objects);
+
+  copy = dtype_new (dtype->kind, dtype->byteorder, dtype->itemsize);
+  copy->unit = dtype->unit;
+  copy->multiplier = dtype->multiplier;
+  if (dtype->kind == NPV_KIND_SUBARRAY)
+    {
+      copy->base = npv_dtype_with_object_table (dtype->base, objects);
+      copy->sub_ndim = dtype->sub_ndim;
+      copy->sub_shape = g_memdup2 (dtype->sub_shape, sizeof (gint64) * MAX (dtype->sub_ndim, 1));
+      copy->sub_count = dtype->sub_count;
+    }
+  if (dtype->kind == NPV_KIND_STRUCT)
+    {
+      copy->n_fields = dtype->n_fields;
+      copy->fields = g_new0 (NpvField, dtype->n_fields);
+      for (guint i = 0; i < dtype->n_fields; i++)
+        {
+          copy->fields[i].name = g_strdup (dtype->fields[i].name);
+          copy->fields[i].title = g_strdup (dtype->fields[i].title);
+          copy->fields[i].offset = dtype->fields[i].offset;
+          copy->fields[i].dtype = npv_dtype_with_object_table (dtype->fields[i].dtype, objects);
+        }
+    }
+  return copy;
+}
+
+NpvDType *
 npv_dtype_ref (NpvDType *dtype)
 {
   return g_atomic_rc_box_acquire (dtype);

@@ -92,6 +92,9 @@ NpvDType   *npv_dtype_new_from_descr   (const NpvLiteral  *descr,
 /* An object dtype whose items index @objects (an array of NpvPyObject,
  * kept alive by the dtype). */
 NpvDType   *npv_dtype_new_object_table (GPtrArray         *objects);
+/* A copy of @dtype whose object fields (at any depth) index @objects. */
+NpvDType   *npv_dtype_with_object_table (const NpvDType   *dtype,
+                                         GPtrArray        *objects);
 
 NpvDType   *npv_dtype_ref              (NpvDType          *dtype);
 void        npv_dtype_unref            (NpvDType          *dtype);

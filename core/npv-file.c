@@ -15,6 +15,7 @@
 #include "npv-inflate.h"
 #include "npv-pickle.h"
 #include "npv-pyobject.h"
+#include "npv-pyrecord.h"
 #include "npv-zip.h"
 
 /* Object arrays are rebuilt in memory from their pickle: refuse members
@@ -463,6 +464,27 @@ open_npy_gz (NpvFile  *file,
   return TRUE;
 }
 
+/* Records with object fields: packed into plain records whose object
+ * fields index a table. Elements come in C order. */
+static NpvArray *
+open_records (const NpvPyObject  *root,
+              const NpvDType     *dtype,
+              guint               ndim,
+              const gint64       *shape,
+              const char         *where,
+              GError            **error)
+{
+  g_autoptr(GPtrArray) objects = g_ptr_array_new_with_free_func ((GDestroyNotify) npv_py_object_unref);
+  g_autoptr(NpvDType) packed_dtype = npv_dtype_with_object_table (dtype, objects);
+  g_autoptr(GBytes) items = npv_py_records_pack (root, packed_dtype, objects, where, error);
+  g_autoptr(NpvSource) source = NULL;
+
+  if (items == NULL)
+    return NULL;
+  source = npv_source_new_for_bytes (items, where);
+  return npv_array_new (source, packed_dtype, 0, ndim, shape, FALSE);
+}
+
 /* Pickle files: what np.load(allow_pickle=True) would return, read
  * without running it. Arrays anywhere in dicts, lists and tuples become
  * members named by their path ("runs/0/x"); containers holding no array
@@ -596,15 +618,6 @@ pickle_member_new (PickleWalk  *walk,
         pickle_member_set_header (member, npv_dtype_new_object_table (table), ndim, shape, FALSE);
         return member;
       }
-    if (npv_dtype_has_object (dtype))
-      {
-        g_set_error (&member->error, NPV_ERROR, NPV_ERROR_UNSUPPORTED,
-                     "%s: member “%s”: records with Python object fields are not shown by this "
-                     "version", npv_source_get_name (file->source), name);
-        member->kind = NPV_MEMBER_BROKEN;
-        return member;
-      }
-
     pickle_member_set_header (member, npv_dtype_ref (dtype), ndim, shape,
                               npv_py_ndarray_is_fortran (obj));
     if (mapped != NULL && npv_py_ndarray_data_is_borrowed (obj))
@@ -723,6 +736,8 @@ open_pickle_array (NpvFile          *file,
       source = npv_source_new_for_bytes (table, where);
       return npv_array_new (source, h->dtype, 0, h->ndim, h->shape, FALSE);
     }
+  if (npv_dtype_has_object (h->dtype))
+    return open_records (member->object, h->dtype, h->ndim, h->shape, where, error);
   if (member->in_place)
     return npv_array_new (file->source, h->dtype, member->offset, h->ndim, h->shape,
                           h->fortran_order);
@@ -974,12 +989,6 @@ open_object_array (NpvFile          *file,
   const guint8 *mapped = npv_source_get_data (data_source);
   gint64 count;
 
-  if (member->header.dtype->kind != NPV_KIND_OBJECT)
-    {
-      g_set_error (error, NPV_ERROR, NPV_ERROR_UNSUPPORTED,
-                   "%s: records with Python object fields are not shown by this version", where);
-      return NULL;
-    }
   if (data_len > MAX_OBJECT_PICKLE)
     {
       g_set_error (error, NPV_ERROR, NPV_ERROR_TOO_LARGE,
@@ -1028,6 +1037,8 @@ open_object_array (NpvFile          *file,
                    G_GINT64_FORMAT, where, h->count, count);
       return NULL;
     }
+  if (h->dtype->kind != NPV_KIND_OBJECT)
+    return open_records (root, h->dtype, h->ndim, h->shape, where, error);
 
   /* Elements come in C order, whatever the array's order. */
   objects = g_ptr_array_new_full (count, (GDestroyNotify) npv_py_object_unref);

@@ -84,6 +84,60 @@ def check_file(cli, path, where, member=None, encoding=None):
     check(rc == 1 and 'object' in err, where, f'export to .npy must be refused: {rc} {err!r}')
 
 
+def leaves(dtype, prefix=''):
+    """(column name, getter) for each leaf field, named as the CSV header
+    names them: a.b for nested fields, x[1] for subarray elements."""
+    out = []
+    for name in dtype.names:
+        field = dtype.fields[name][0]
+        full = f'{prefix}{name}'
+        if field.names:
+            for sub, get in leaves(field, full + '.'):
+                out.append((sub, lambda r, name=name, get=get: get(r[name])))
+        elif field.subdtype is not None:
+            base, shape = field.subdtype
+            for k in range(int(np.prod(shape))):
+                idx = np.unravel_index(k, shape)
+                label = ','.join(str(i) for i in idx)
+                out.append((f'{full}[{label}]', lambda r, name=name, idx=idx: r[name][idx]))
+        else:
+            out.append((full, lambda r, name=name: r[name]))
+    return out
+
+
+def cell_text(v):
+    """What numpy shows for one element, as the CSV export writes it."""
+    if isinstance(v, (np.datetime64, np.timedelta64)):
+        return str(v)
+    if isinstance(v, np.bool_):
+        return str(bool(v))
+    if isinstance(v, np.integer):
+        return str(int(v))
+    if isinstance(v, np.str_):
+        return str(v)
+    return repr(v)
+
+
+def check_records(cli, path, arr, where, member=None):
+    extra = ['--member', member] if member else []
+    rc, out, err = run(cli, ['export', path, '-o', '-', '--format', 'csv'] + extra)
+    check(rc == 0, where, f'export csv: {rc} {err}')
+    if rc != 0:
+        return
+    rows = list(csv.reader(io.StringIO(out)))
+    columns = leaves(arr.dtype)
+    check(rows[0] == [c for c, _ in columns], where, f'header {rows[0]}')
+    for i, record in enumerate(arr.reshape(-1)):
+        for (name, get), got in zip(columns, rows[i + 1]):
+            value = get(record)
+            if callable(value) or isinstance(value, type):
+                check(got.startswith('<object ') and got.endswith('>'), where, f'[{i}].{name}: {got!r}')
+                continue
+            # Object fields hold Python values: shown as their repr().
+            want = cell_text(value) if isinstance(value, np.generic) else repr(value)
+            check(got == want, where, f'[{i}].{name}: {got!r} != {want!r}')
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument('--cli', required=True)
@@ -122,6 +176,31 @@ def main():
         path = os.path.join(tmp, 'in.npz')
         np.savez_compressed(path, obj=mixed[:10], num=np.arange(3))
         check_file(args.cli, path, 'in.npz', member='obj')
+
+    with tempfile.TemporaryDirectory(prefix='npv-records-') as tmp:
+        import datetime
+        import pickle
+        dt = [('i', '<i4'), ('o', 'O'), ('f', '>f8'), ('h', '<f2'), ('s', 'U3'), ('b', 'S2'),
+              ('t', 'M8[s]'), ('day', 'M8[D]'), ('d', 'm8[ms]'), ('sub', '<i2', (2,)),
+              ('n', [('x', '?'), ('y', 'O')]), ('c', 'c8'), ('u', '<u8'), ('ld', '<f16')]
+        recs = np.array([
+            (1, None, 2.5, 0.1, 'ab', b'x', '2024-01-02T03:04:05', '1999-12-31', 1500, [3, 4],
+             (True, [1, 2]), 1 + 2j, 2**64 - 1, 1.0 / 3),
+            (-7, {'k': 'v'}, -0.0, 65504, 'é', b'yz', 'NaT', '1900-03-01', -3, [5, -6],
+             (False, 's'), -1j, 0, -2.5),
+            (2**31 - 1, os.getcwd, float('nan'), -np.inf, '', b'', '1969-12-31T23:59:59',
+             'NaT', np.timedelta64('NaT'), [0, 0], (True, None), 0j, 7, 1e300)], dtype=dt)
+        path = os.path.join(tmp, 'records.npy')
+        np.save(path, recs, allow_pickle=True)
+        check_records(args.cli, path, recs, 'records.npy')
+        path = os.path.join(tmp, 'records.npz')
+        np.savez_compressed(path, r=recs, other=np.arange(2))
+        check_records(args.cli, path, recs, 'records.npz', member='r')
+        for protocol in (2, 4, 5):
+            path = os.path.join(tmp, f'records-{protocol}.pkl')
+            with open(path, 'wb') as fp:
+                pickle.dump({'r': recs, 'x': np.arange(3)}, fp, protocol=protocol)
+            check_records(args.cli, path, recs, f'records-{protocol}.pkl', member='r')
 
     print(f'objects: {"passed" if not failures else "FAILED"}: {len(failures)} failures in {checks} checks')
     return 1 if failures else 0
