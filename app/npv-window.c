@@ -34,6 +34,7 @@ struct _NpvWindow
   char *wanted_member;         /* to select once the file is open */
   char *slice;
   const NpvMember *member;     /* the member shown, owned by npv_file */
+  double restore_scroll;       /* after a reload: where the values were scrolled to, or -1 */
 
   /* work on the worker pool */
   GCancellable *open_cancellable;
@@ -446,6 +447,18 @@ progress_tick (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+static gboolean
+restore_scroll (gpointer user_data)
+{
+  NpvWindow *self = user_data;
+  GtkAdjustment *adjustment = gtk_scrolled_window_get_vadjustment (self->values_scroller);
+
+  if (self->restore_scroll >= 0)
+    gtk_adjustment_set_value (adjustment, self->restore_scroll);
+  self->restore_scroll = -1;
+  return G_SOURCE_REMOVE;
+}
+
 static void
 read_done (GObject      *object,
            GAsyncResult *res,
@@ -472,6 +485,11 @@ read_done (GObject      *object,
     }
   gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->values), text, -1);
   gtk_stack_set_visible_child_name (self->member_stack, "values");
+  if (self->restore_scroll >= 0)
+    {
+      /* Once the new text is laid out, go back to where the reader was. */
+      g_timeout_add_full (G_PRIORITY_LOW, 50, restore_scroll, g_object_ref (self), g_object_unref);
+    }
 }
 
 static void
@@ -943,6 +961,7 @@ npv_window_open (NpvWindow  *self,
   g_return_if_fail (G_IS_FILE (file));
 
   reset (self);
+  self->restore_scroll = -1;
   g_set_object (&self->file, file);
   g_free (self->display_name);
   self->display_name = g_file_get_basename (file);
@@ -1215,6 +1234,8 @@ reload_activated (GtkWidget  *widget,
   }
   slice = g_strdup (self->slice);
   npv_window_open (self, file, member, slice);
+  /* Keep the reader's place in the values. */
+  self->restore_scroll = gtk_adjustment_get_value (gtk_scrolled_window_get_vadjustment (self->values_scroller));
 }
 
 static void
@@ -1572,6 +1593,7 @@ npv_window_init (NpvWindow *self)
   GtkDropTarget *drop;
 
   gtk_widget_init_template (GTK_WIDGET (self));
+  self->restore_scroll = -1;
 
   self->settings = settings_new ();
   g_action_map_add_action_entries (G_ACTION_MAP (self), toggles, G_N_ELEMENTS (toggles), self);
