@@ -19,7 +19,9 @@
 #include "npv-examples.h"
 #include "npv-export.h"
 #include "npv-file.h"
+#include "npv-grid.h"
 #include "npv-node-item.h"
+#include "npv-plane.h"
 #include "npv-print.h"
 #include "npv-window.h"
 
@@ -35,6 +37,9 @@ struct _NpvWindow
   char *slice;
   const NpvMember *member;     /* the member shown, owned by npv_file */
   double restore_scroll;       /* after a reload: where the values were scrolled to, or -1 */
+  NpvArray *array;             /* the member's values (with the --slice applied) */
+  NpvPlane plane;              /* the plane of it the grid shows */
+  NpvGrid *grid;
 
   /* work on the worker pool */
   GCancellable *open_cancellable;
@@ -68,6 +73,10 @@ struct _NpvWindow
   GtkListView *member_view;
   GtkStack *member_stack;
   GtkLabel *expression_label;
+  GtkWidget *dims_bar;
+  GtkStack *view_stack;
+  GtkScrolledWindow *grid_scroller;
+  GtkWidget *view_switcher;
   GtkScrolledWindow *values_scroller;
   GtkTextView *values;
   GtkSpinner *reading_spinner;
@@ -354,6 +363,8 @@ typedef struct _ReadJob
   const NpvMember *member;
   char *slice;
   gint permille;               /* atomic: progress of the index build */
+  NpvArray *array;             /* the result, with text */
+  char *text;
 } ReadJob;
 
 static void
@@ -362,7 +373,9 @@ read_job_clear (gpointer data)
   ReadJob *job = data;
 
   g_clear_pointer (&job->file, npv_file_unref);
+  g_clear_pointer (&job->array, npv_array_unref);
   g_free (job->slice);
+  g_free (job->text);
 }
 
 static void
@@ -417,7 +430,9 @@ read_in_thread (GTask        *task,
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
-  g_task_return_pointer (task, g_string_free (g_steal_pointer (&text), FALSE), g_free);
+  job->array = g_steal_pointer (&array);
+  job->text = g_string_free (g_steal_pointer (&text), FALSE);
+  g_task_return_boolean (task, TRUE);
 }
 
 static void
@@ -447,6 +462,274 @@ progress_tick (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+/* ------------------------------------------------------------------ */
+/* The grid and the plane it shows */
+
+static guint
+grid_leaves (NpvWindow *self)
+{
+  g_autoptr(GArray) leaves = NULL;
+
+  if (self->array == NULL || self->array->dtype->kind != NPV_KIND_STRUCT)
+    return 1;
+  leaves = npv_dtype_collect_leaves (self->array->dtype);
+  return MAX (leaves->len, 1);
+}
+
+/* "[3, 17, 40]" (with ".x" for a field) of grid cell (@row, @col). */
+static char *
+cell_index_text (NpvWindow *self,
+                 gint64     row,
+                 gint64     col)
+{
+  GString *out = g_string_new ("[");
+  guint l = grid_leaves (self);
+
+  for (guint k = 0; k < self->array->ndim; k++)
+    {
+      gint64 i = k == self->plane.row_axis ? row : k == self->plane.col_axis ? col / l : self->plane.fixed[k];
+
+      g_string_append_printf (out, k > 0 ? ", %" G_GINT64_FORMAT : "%" G_GINT64_FORMAT, i);
+    }
+  g_string_append_c (out, ']');
+  if (l > 1)
+    {
+      g_autoptr(GArray) leaves = npv_dtype_collect_leaves (self->array->dtype);
+
+      g_string_append_printf (out, " %s", g_array_index (leaves, NpvLeaf, col % l).name);
+    }
+  return g_string_free (out, FALSE);
+}
+
+static void
+update_status (NpvWindow *self,
+               gboolean   hover)
+{
+  gint64 row, col, r0, c0, r1, c1;
+  g_autofree char *index = NULL;
+  g_autofree char *selection = NULL;
+  const char *value;
+
+  if (self->array == NULL)
+    return;
+  npv_grid_get_cursor (self->grid, &row, &col);
+  if (hover && !npv_grid_get_hover (self->grid, &row, &col))
+    npv_grid_get_cursor (self->grid, &row, &col);
+  index = cell_index_text (self, row, col);
+  value = npv_grid_peek_text (self->grid, row, col);
+  npv_grid_get_selection (self->grid, &r0, &c0, &r1, &c1);
+  if (r0 != r1 || c0 != c1)
+    /* Translators: the size of the selection, rows × columns */
+    selection = g_strdup_printf (_("   ·   selection %" G_GINT64_FORMAT " × %" G_GINT64_FORMAT),
+                                 r1 - r0 + 1, c1 - c0 + 1);
+  {
+    g_autofree char *text = g_strdup_printf ("%s = %s%s", index, value != NULL ? value : "…",
+                                             selection != NULL ? selection : "");
+
+    gtk_label_set_text (self->status_label, text);
+  }
+}
+
+static void
+grid_cursor_changed (NpvGrid   *grid,
+                     NpvWindow *self)
+{
+  update_status (self, FALSE);
+}
+
+static void
+grid_hover_changed (NpvGrid   *grid,
+                    NpvWindow *self)
+{
+  update_status (self, TRUE);
+}
+
+static void rebuild_dims_bar (NpvWindow *self);
+
+static void
+apply_plane (NpvWindow *self)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(NpvArray) view = NULL;
+  g_autofree char *expression = NULL;
+
+  if (self->array == NULL)
+    return;
+  view = npv_plane_apply (&self->plane, self->array, &error);
+  npv_grid_set_plane (self->grid, view);
+  expression = npv_plane_to_expression (&self->plane, "a");
+  gtk_widget_set_tooltip_text (self->dims_bar, expression);
+  {
+    GtkWidget *label = g_object_get_data (G_OBJECT (self->dims_bar), "expression");
+
+    if (label != NULL)
+      gtk_label_set_text (GTK_LABEL (label), expression);
+  }
+}
+
+static void
+axis_value_changed (GtkSpinButton *spin,
+                    NpvWindow     *self)
+{
+  guint axis = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (spin), "axis"));
+
+  if (self->array == NULL || axis >= self->array->ndim)
+    return;
+  self->plane.fixed[axis] = (gint64) gtk_spin_button_get_value (spin);
+  apply_plane (self);
+}
+
+static gboolean
+rebuild_dims_bar_idle (gpointer user_data)
+{
+  rebuild_dims_bar (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+axis_choice_changed (GtkDropDown *dropdown,
+                     GParamSpec  *pspec,
+                     NpvWindow   *self)
+{
+  gboolean rows = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (dropdown), "rows"));
+  guint chosen = gtk_drop_down_get_selected (dropdown);
+  guint *mine = rows ? &self->plane.row_axis : &self->plane.col_axis;
+  guint *other = rows ? &self->plane.col_axis : &self->plane.row_axis;
+
+  if (self->array == NULL || chosen >= self->array->ndim || chosen == *mine)
+    return;
+  /* Choosing the other's axis swaps them. */
+  if (chosen == *other)
+    *other = *mine;
+  *mine = chosen;
+  self->plane.fixed[*mine] = 0;
+  self->plane.fixed[*other] = 0;
+  /* Rebuilt later: this dropdown is inside the bar. */
+  g_idle_add_full (G_PRIORITY_HIGH_IDLE, rebuild_dims_bar_idle, g_object_ref (self), g_object_unref);
+  apply_plane (self);
+}
+
+static void
+transpose_clicked (GtkButton *button,
+                   NpvWindow *self)
+{
+  guint row = self->plane.row_axis;
+
+  if (self->plane.col_axis == NPV_PLANE_NO_AXIS)
+    return;
+  self->plane.row_axis = self->plane.col_axis;
+  self->plane.col_axis = row;
+  rebuild_dims_bar (self);
+  apply_plane (self);
+}
+
+static void
+copy_expression_clicked (GtkButton *button,
+                         NpvWindow *self)
+{
+  gtk_widget_activate_action (GTK_WIDGET (self), "win.copy-expression", NULL);
+}
+
+static GtkWidget *
+axis_dropdown (NpvWindow *self,
+               gboolean   rows)
+{
+  g_autoptr(GtkStringList) names = gtk_string_list_new (NULL);
+  GtkWidget *dropdown;
+
+  for (guint k = 0; k < self->array->ndim; k++)
+    {
+      /* Translators: an axis of an array and its length, "axis 2 (64)" */
+      g_autofree char *name = g_strdup_printf (_("axis %u (%" G_GINT64_FORMAT ")"), k, self->array->shape[k]);
+
+      gtk_string_list_append (names, name);
+    }
+  dropdown = gtk_drop_down_new (G_LIST_MODEL (g_steal_pointer (&names)), NULL);
+  gtk_drop_down_set_selected (GTK_DROP_DOWN (dropdown), rows ? self->plane.row_axis : self->plane.col_axis);
+  g_object_set_data (G_OBJECT (dropdown), "rows", GINT_TO_POINTER (rows));
+  g_signal_connect (dropdown, "notify::selected", G_CALLBACK (axis_choice_changed), self);
+  return dropdown;
+}
+
+static void
+rebuild_dims_bar (NpvWindow *self)
+{
+  GtkBox *bar = GTK_BOX (self->dims_bar);
+  GtkWidget *child, *button, *label;
+
+  while ((child = gtk_widget_get_first_child (self->dims_bar)) != NULL)
+    gtk_box_remove (bar, child);
+  g_object_set_data (G_OBJECT (self->dims_bar), "expression", NULL);
+  if (self->array == NULL || self->array->ndim < 2)
+    {
+      gtk_widget_set_visible (self->dims_bar, FALSE);
+      return;
+    }
+
+  gtk_box_append (bar, gtk_label_new (_("Rows")));
+  gtk_box_append (bar, axis_dropdown (self, TRUE));
+  gtk_box_append (bar, gtk_label_new (_("Columns")));
+  gtk_box_append (bar, axis_dropdown (self, FALSE));
+  button = gtk_button_new_from_icon_name ("object-flip-horizontal-symbolic");
+  gtk_widget_set_tooltip_text (button, _("Transpose: swap rows and columns"));
+  g_signal_connect (button, "clicked", G_CALLBACK (transpose_clicked), self);
+  gtk_box_append (bar, button);
+
+  for (guint k = 0; k < self->array->ndim; k++)
+    {
+      GtkWidget *spin, *scale;
+      GtkAdjustment *adjustment;
+      g_autofree char *name = NULL;
+
+      if (k == self->plane.row_axis || k == self->plane.col_axis)
+        continue;
+      adjustment = gtk_adjustment_new (self->plane.fixed[k], 0, MAX (self->array->shape[k] - 1, 0), 1, 10, 0);
+      name = g_strdup_printf (_("axis %u"), k);
+      gtk_box_append (bar, gtk_separator_new (GTK_ORIENTATION_VERTICAL));
+      gtk_box_append (bar, gtk_label_new (name));
+      scale = gtk_scale_new (GTK_ORIENTATION_HORIZONTAL, adjustment);
+      gtk_scale_set_draw_value (GTK_SCALE (scale), FALSE);
+      gtk_widget_set_size_request (scale, 100, -1);
+      gtk_widget_set_hexpand (scale, TRUE);
+      gtk_box_append (bar, scale);
+      spin = gtk_spin_button_new (adjustment, 1, 0);
+      gtk_spin_button_set_numeric (GTK_SPIN_BUTTON (spin), TRUE);
+      g_object_set_data (G_OBJECT (spin), "axis", GUINT_TO_POINTER (k));
+      g_signal_connect (spin, "value-changed", G_CALLBACK (axis_value_changed), self);
+      gtk_box_append (bar, spin);
+    }
+
+  label = gtk_label_new (NULL);
+  gtk_widget_set_hexpand (label, TRUE);
+  gtk_label_set_xalign (GTK_LABEL (label), 1);
+  gtk_label_set_selectable (GTK_LABEL (label), TRUE);
+  gtk_widget_add_css_class (label, "monospace");
+  g_object_set_data (G_OBJECT (self->dims_bar), "expression", label);
+  gtk_box_append (bar, label);
+  button = gtk_button_new_from_icon_name ("edit-copy-symbolic");
+  gtk_widget_set_tooltip_text (button, _("Copy the expression (Ctrl+Shift+C)"));
+  g_signal_connect (button, "clicked", G_CALLBACK (copy_expression_clicked), self);
+  gtk_box_append (bar, button);
+  gtk_widget_set_visible (self->dims_bar, TRUE);
+  {
+    g_autofree char *expression = npv_plane_to_expression (&self->plane, "a");
+
+    gtk_label_set_text (GTK_LABEL (label), expression);
+  }
+}
+
+static void
+show_array (NpvWindow *self,
+            NpvArray  *array)
+{
+  g_clear_pointer (&self->array, npv_array_unref);
+  self->array = npv_array_ref (array);
+  npv_plane_init_default (&self->plane, array);
+  rebuild_dims_bar (self);
+  apply_plane (self);
+  gtk_widget_set_visible (self->view_switcher, TRUE);
+}
+
 static gboolean
 restore_scroll (gpointer user_data)
 {
@@ -466,14 +749,13 @@ read_done (GObject      *object,
 {
   g_autoptr(NpvWindow) self = user_data;
   g_autoptr(GError) error = NULL;
-  g_autofree char *text = NULL;
+  ReadJob *job = g_task_get_task_data (G_TASK (res));
 
   if (g_task_get_cancellable (G_TASK (res)) != self->read_cancellable)
     return;
   stop_progress (self);
 
-  text = g_task_propagate_pointer (G_TASK (res), &error);
-  if (text == NULL)
+  if (!g_task_propagate_boolean (G_TASK (res), &error))
     {
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         gtk_label_set_text (self->member_error_label,
@@ -483,7 +765,8 @@ read_done (GObject      *object,
       gtk_stack_set_visible_child_name (self->member_stack, "member-error");
       return;
     }
-  gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->values), text, -1);
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->values), job->text, -1);
+  show_array (self, job->array);
   gtk_stack_set_visible_child_name (self->member_stack, "values");
   if (self->restore_scroll >= 0)
     {
@@ -533,6 +816,9 @@ show_member (NpvWindow     *self,
   stop_progress (self);
 
   self->member = member;
+  g_clear_pointer (&self->array, npv_array_unref);
+  npv_grid_set_plane (self->grid, NULL);
+  gtk_widget_set_visible (self->dims_bar, FALSE);
   show_info (self, node);
   set_titles (self, node->path[0] != '\0' ? node->path : NULL);
   gtk_label_set_text (self->status_label, brief);
@@ -1282,6 +1568,119 @@ export_activated (GtkWidget  *widget,
                   GVariant   *param);
 
 static void
+copy_expression_activated (GtkWidget  *widget,
+                           const char *action,
+                           GVariant   *param)
+{
+  NpvWindow *self = NPV_WINDOW (widget);
+  g_autofree char *expression = NULL;
+
+  if (self->array == NULL)
+    return;
+  expression = npv_plane_to_expression (&self->plane, "a");
+  gdk_clipboard_set_text (gtk_widget_get_clipboard (widget), expression);
+}
+
+static void
+view_activated (GtkWidget  *widget,
+                const char *action,
+                GVariant   *param)
+{
+  NpvWindow *self = NPV_WINDOW (widget);
+  const char *view = g_variant_get_string (param, NULL);
+
+  gtk_stack_set_visible_child_name (self->view_stack, view);
+  if (strcmp (view, "grid") == 0)
+    gtk_widget_grab_focus (GTK_WIDGET (self->grid));
+}
+
+static void
+goto_entry_activated (GtkEntry  *entry,
+                      NpvWindow *self)
+{
+  g_auto(GStrv) parts = g_strsplit (gtk_editable_get_text (GTK_EDITABLE (entry)), ",", -1);
+  guint n = g_strv_length (parts);
+  gint64 values[NPV_MAX_DIMS];
+  guint l = grid_leaves (self);
+
+  if (self->array == NULL || n == 0 || n > NPV_MAX_DIMS)
+    {
+      gtk_widget_error_bell (GTK_WIDGET (entry));
+      return;
+    }
+  for (guint i = 0; i < n; i++)
+    {
+      char *end;
+      const char *text = g_strstrip (parts[i]);
+
+      values[i] = g_ascii_strtoll (text, &end, 10);
+      if (text[0] == '\0' || *end != '\0')
+        {
+          gtk_widget_error_bell (GTK_WIDGET (entry));
+          return;
+        }
+    }
+  /* A full index moves the plane too; "row, col" stays in this plane.
+   * Negative values count from the end, as in numpy. */
+  if (n == self->array->ndim && n > 2)
+    {
+      for (guint k = 0; k < n; k++)
+        {
+          gint64 v = values[k] < 0 ? values[k] + self->array->shape[k] : values[k];
+
+          if (k != self->plane.row_axis && k != self->plane.col_axis)
+            self->plane.fixed[k] = CLAMP (v, 0, MAX (self->array->shape[k] - 1, 0));
+        }
+      rebuild_dims_bar (self);
+      apply_plane (self);
+      values[0] = values[self->plane.row_axis];
+      values[1] = values[self->plane.col_axis];
+    }
+  else if (n == 1 && self->plane.col_axis == NPV_PLANE_NO_AXIS)
+    values[1] = 0;
+  else if (n != 2)
+    {
+      gtk_widget_error_bell (GTK_WIDGET (entry));
+      return;
+    }
+  {
+    gint64 rows = npv_grid_get_n_rows (self->grid);
+    gint64 cols = npv_grid_get_n_columns (self->grid) / l;
+    gint64 row = values[0] < 0 ? values[0] + rows : values[0];
+    gint64 col = values[1] < 0 ? values[1] + cols : values[1];
+
+    npv_grid_set_cursor (self->grid, row, col * l, FALSE);
+  }
+  gtk_popover_popdown (GTK_POPOVER (gtk_widget_get_ancestor (GTK_WIDGET (entry), GTK_TYPE_POPOVER)));
+  gtk_widget_grab_focus (GTK_WIDGET (self->grid));
+}
+
+static void
+goto_activated (GtkWidget  *widget,
+                const char *action,
+                GVariant   *param)
+{
+  NpvWindow *self = NPV_WINDOW (widget);
+  GtkWidget *popover, *box, *label, *entry;
+
+  if (self->array == NULL)
+    return;
+  gtk_stack_set_visible_child_name (self->view_stack, "grid");
+  popover = gtk_popover_new ();
+  box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
+  label = gtk_label_new (_("Go to an index: “row, column” or a full index like “3, 17, 40”"));
+  entry = gtk_entry_new ();
+  gtk_box_append (GTK_BOX (box), label);
+  gtk_box_append (GTK_BOX (box), entry);
+  gtk_popover_set_child (GTK_POPOVER (popover), box);
+  gtk_widget_set_parent (popover, GTK_WIDGET (self->status_label));
+  g_signal_connect (entry, "activate", G_CALLBACK (goto_entry_activated), self);
+  g_signal_connect (popover, "closed", G_CALLBACK (gtk_widget_unparent), NULL);
+  gtk_popover_popup (GTK_POPOVER (popover));
+  gtk_widget_grab_focus (entry);
+}
+
+static void
 toggle_state (GSimpleAction *action,
               GVariant      *state,
               gpointer       user_data)
@@ -1522,6 +1921,7 @@ npv_window_finalize (GObject *object)
   g_clear_object (&self->all_members);
   g_clear_object (&self->settings);
   g_clear_pointer (&self->npv_file, npv_file_unref);
+  g_clear_pointer (&self->array, npv_array_unref);
   g_free (self->display_name);
   g_free (self->wanted_member);
   g_free (self->slice);
@@ -1556,6 +1956,10 @@ npv_window_class_init (NpvWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, NpvWindow, member_view);
   gtk_widget_class_bind_template_child (widget_class, NpvWindow, member_stack);
   gtk_widget_class_bind_template_child (widget_class, NpvWindow, expression_label);
+  gtk_widget_class_bind_template_child (widget_class, NpvWindow, dims_bar);
+  gtk_widget_class_bind_template_child (widget_class, NpvWindow, view_stack);
+  gtk_widget_class_bind_template_child (widget_class, NpvWindow, grid_scroller);
+  gtk_widget_class_bind_template_child (widget_class, NpvWindow, view_switcher);
   gtk_widget_class_bind_template_child (widget_class, NpvWindow, values_scroller);
   gtk_widget_class_bind_template_child (widget_class, NpvWindow, values);
   gtk_widget_class_bind_template_child (widget_class, NpvWindow, reading_spinner);
@@ -1575,11 +1979,19 @@ npv_window_class_init (NpvWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.cancel", NULL, cancel_activated);
   gtk_widget_class_install_action (widget_class, "win.filter", NULL, filter_activated);
   gtk_widget_class_install_action (widget_class, "win.dismiss-banner", NULL, dismiss_banner_activated);
+  gtk_widget_class_install_action (widget_class, "win.copy-expression", NULL, copy_expression_activated);
+  gtk_widget_class_install_action (widget_class, "win.goto", NULL, goto_activated);
+  gtk_widget_class_install_action (widget_class, "win.view", "s", view_activated);
 
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_o, GDK_CONTROL_MASK, "win.open", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_r, GDK_CONTROL_MASK, "win.reload", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_e, GDK_CONTROL_MASK, "win.export", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_f, GDK_CONTROL_MASK, "win.filter", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_g, GDK_CONTROL_MASK, "win.goto", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_C, GDK_CONTROL_MASK | GDK_SHIFT_MASK,
+                                       "win.copy-expression", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_1, GDK_CONTROL_MASK, "win.view", "s", "grid");
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_4, GDK_CONTROL_MASK, "win.view", "s", "text");
 }
 
 static void
@@ -1594,6 +2006,10 @@ npv_window_init (NpvWindow *self)
 
   gtk_widget_init_template (GTK_WIDGET (self));
   self->restore_scroll = -1;
+  self->grid = NPV_GRID (npv_grid_new ());
+  gtk_scrolled_window_set_child (self->grid_scroller, GTK_WIDGET (self->grid));
+  g_signal_connect (self->grid, "cursor-changed", G_CALLBACK (grid_cursor_changed), self);
+  g_signal_connect (self->grid, "hover-changed", G_CALLBACK (grid_hover_changed), self);
 
   self->settings = settings_new ();
   g_action_map_add_action_entries (G_ACTION_MAP (self), toggles, G_N_ELEMENTS (toggles), self);
