@@ -299,6 +299,12 @@ show_info (NpvWindow     *self,
       g_autofree char *count = g_strdup_printf ("%" G_GUINT64_FORMAT, h->count);
       g_autofree char *storage = format_storage (member);
 
+      if (h->dtype->kind == NPV_KIND_STRUCT)
+        {
+          /* The fields follow on their own lines. */
+          g_free (words);
+          words = npv_dtype_get_name (h->dtype);
+        }
       info_add (self, _("Data type"), words);
       info_add (self, _("dtype"), str);
       if (h->dtype->kind == NPV_KIND_STRUCT)
@@ -826,8 +832,12 @@ show_member (NpvWindow     *self,
 
   if (member == NULL)
     {
-      g_autofree char *text = g_strdup_printf (_("“%s” holds %u members. Select one to see it."),
-                                               node->path, count_members (node));
+      guint n = count_members (node);
+      g_autofree char *text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                                            "“%s” holds %u member. Select it to see it.",
+                                                            "“%s” holds %u members. Select one to see it.",
+                                                            n),
+                                               node->path, n);
 
       gtk_label_set_text (self->folder_label, text);
       gtk_stack_set_visible_child_name (self->member_stack, "folder");
@@ -1681,6 +1691,36 @@ goto_activated (GtkWidget  *widget,
 }
 
 static void
+apply_number_format (NpvWindow *self)
+{
+  NpvNumberFormat format = { NPV_NUMBER_AUTO, 6 };
+  g_autoptr(GVariant) style = g_action_group_get_action_state (G_ACTION_GROUP (self), "number-format");
+  g_autoptr(GVariant) decimals = g_action_group_get_action_state (G_ACTION_GROUP (self), "decimals");
+  const char *name = g_variant_get_string (style, NULL);
+
+  format.style = strcmp (name, "fixed") == 0 ? NPV_NUMBER_FIXED
+                 : strcmp (name, "scientific") == 0 ? NPV_NUMBER_SCIENTIFIC : NPV_NUMBER_AUTO;
+  format.decimals = (guint) CLAMP (g_variant_get_int32 (decimals), 0, 20);
+  npv_grid_set_number_format (self->grid, &format);
+}
+
+static void
+number_format_state (GSimpleAction *action,
+                     GVariant      *state,
+                     gpointer       user_data)
+{
+  NpvWindow *self = user_data;
+  const char *name = g_action_get_name (G_ACTION (action));
+
+  g_simple_action_set_state (action, state);
+  if (self->settings != NULL && strcmp (name, "number-format") == 0)
+    g_settings_set_string (self->settings, "number-format", g_variant_get_string (state, NULL));
+  else if (self->settings != NULL)
+    g_settings_set_int (self->settings, "decimals", g_variant_get_int32 (state));
+  apply_number_format (self);
+}
+
+static void
 toggle_state (GSimpleAction *action,
               GVariant      *state,
               gpointer       user_data)
@@ -2000,6 +2040,8 @@ npv_window_init (NpvWindow *self)
   static const GActionEntry toggles[] = {
     { "show-sidebar", NULL, NULL, "true", toggle_state },
     { "show-inspector", NULL, NULL, "true", toggle_state },
+    { "number-format", NULL, "s", "'auto'", number_format_state },
+    { "decimals", NULL, "i", "6", number_format_state },
   };
   GtkListItemFactory *factory;
   GtkDropTarget *drop;
@@ -2027,6 +2069,10 @@ npv_window_init (NpvWindow *self)
                                           g_variant_new_boolean (sidebar));
       g_action_group_change_action_state (G_ACTION_GROUP (self), "show-inspector",
                                           g_variant_new_boolean (inspector));
+      g_action_group_change_action_state (G_ACTION_GROUP (self), "number-format",
+                                          g_settings_get_value (self->settings, "number-format"));
+      g_action_group_change_action_state (G_ACTION_GROUP (self), "decimals",
+                                          g_settings_get_value (self->settings, "decimals"));
     }
 
   self->all_members = g_list_store_new (NPV_TYPE_NODE_ITEM);
