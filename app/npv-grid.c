@@ -88,6 +88,7 @@ struct _NpvGrid
   double last_vvalue, last_hvalue;
 
   PangoAttrList *tabular;
+  gboolean shading;
 };
 
 enum {
@@ -639,6 +640,25 @@ get_colors (NpvGrid *self,
     gdk_rgba_parse (accent, "#3584e4");
 }
 
+/* A short viridis ramp: dark blue, teal, green, yellow. */
+static void
+ramp_color (double   t,
+            GdkRGBA *color)
+{
+  static const float stops[][3] = {
+    { 0.267f, 0.005f, 0.329f }, { 0.230f, 0.322f, 0.546f }, { 0.128f, 0.567f, 0.551f },
+    { 0.369f, 0.789f, 0.383f }, { 0.993f, 0.906f, 0.144f },
+  };
+  double x = CLAMP (t, 0, 1) * (G_N_ELEMENTS (stops) - 1);
+  guint i = MIN ((guint) x, G_N_ELEMENTS (stops) - 2);
+  double f = x - i;
+
+  color->red = stops[i][0] + f * (stops[i + 1][0] - stops[i][0]);
+  color->green = stops[i][1] + f * (stops[i + 1][1] - stops[i][1]);
+  color->blue = stops[i][2] + f * (stops[i + 1][2] - stops[i][2]);
+  color->alpha = 0.45f;
+}
+
 static void
 append_rect (GtkSnapshot   *snapshot,
              const GdkRGBA *color,
@@ -662,6 +682,52 @@ append_text (NpvGrid       *self,
   gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT (x, y + 3));
   gtk_snapshot_append_layout (snapshot, layout, color);
   gtk_snapshot_restore (snapshot);
+}
+
+/* The background of each visible cell coloured by its value, the range
+ * taken from the finite values on screen. */
+static void
+shade_cells (NpvGrid     *self,
+             GtkSnapshot *snapshot,
+             gint64       row0,
+             gint64       row1,
+             gint64       col0,
+             gint64       col1,
+             double       ox,
+             double       oy)
+{
+  double lo = INFINITY, hi = -INFINITY;
+
+  for (int pass = 0; pass < 2; pass++)
+    for (gint64 r = row0; r <= row1; r++)
+      for (gint64 c = col0; c <= col1; c++)
+        {
+          TileKey key = { r / TILE_ROWS, c / TILE_COLS };
+          TileEntry *entry = g_hash_table_lookup (self->tiles, &key);
+          double v;
+
+          if (entry == NULL || entry->tile == NULL)
+            continue;
+          if ((guint) (r % TILE_ROWS) >= npv_tile_get_n_rows (entry->tile) ||
+              (guint) (c % TILE_COLS) >= npv_tile_get_n_cols (entry->tile))
+            continue;
+          v = npv_tile_get_number (entry->tile, r % TILE_ROWS, c % TILE_COLS);
+          if (!isfinite (v))
+            continue;
+          if (pass == 0)
+            {
+              lo = MIN (lo, v);
+              hi = MAX (hi, v);
+            }
+          else
+            {
+              GdkRGBA color;
+
+              ramp_color (hi > lo ? (v - lo) / (hi - lo) : 0.5, &color);
+              append_rect (snapshot, &color, ox + col_x (self, c), oy + (double) r * self->row_height,
+                           col_width (self, c), self->row_height);
+            }
+        }
 }
 
 static void
@@ -702,6 +768,8 @@ npv_grid_snapshot (GtkWidget   *widget,
   gtk_snapshot_push_clip (snapshot, &GRAPHENE_RECT_INIT (self->row_header_width, self->header_height,
                                                          width - self->row_header_width,
                                                          height - self->header_height));
+  if (self->shading)
+    shade_cells (self, snapshot, row0, row1, col0, col1, ox, oy);
   for (gint64 tr = row0 / TILE_ROWS; tr <= row1 / TILE_ROWS; tr++)
     for (gint64 tc = col0 / TILE_COLS; tc <= col1 / TILE_COLS; tc++)
       {
@@ -1344,6 +1412,16 @@ npv_grid_set_plane (NpvGrid  *self,
   gtk_widget_queue_resize (GTK_WIDGET (self));
   schedule_update (self);
   g_signal_emit (self, signals[CURSOR_CHANGED], 0);
+}
+
+void
+npv_grid_set_shading (NpvGrid  *self,
+                      gboolean  shading)
+{
+  g_return_if_fail (NPV_IS_GRID (self));
+
+  self->shading = shading;
+  gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
 void

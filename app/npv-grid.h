@@ -24,6 +24,11 @@ void        npv_grid_set_plane         (NpvGrid               *self,
 void        npv_grid_set_number_format (NpvGrid               *self,
                                         const NpvNumberFormat *format);
 
+/* Colours each cell's background by its value (the range of the values
+ * on screen). */
+void        npv_grid_set_shading       (NpvGrid               *self,
+                                        gboolean               shading);
+
 gint64      npv_grid_get_n_rows        (NpvGrid               *self);
 /* Grid columns: array columns times leaf fields for records. */
 gint64      npv_grid_get_n_columns     (NpvGrid               *self);

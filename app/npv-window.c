@@ -1730,6 +1730,11 @@ toggle_state (GSimpleAction *action,
   gboolean visible = g_variant_get_boolean (state);
 
   g_simple_action_set_state (action, state);
+  if (strcmp (name, "shade-cells") == 0)
+    {
+      npv_grid_set_shading (self->grid, visible);
+      return;
+    }
   if (strcmp (name, "show-sidebar") == 0)
     {
       gtk_widget_set_visible (self->sidebar, visible);
@@ -2042,6 +2047,7 @@ npv_window_init (NpvWindow *self)
     { "show-inspector", NULL, NULL, "true", toggle_state },
     { "number-format", NULL, "s", "'auto'", number_format_state },
     { "decimals", NULL, "i", "6", number_format_state },
+    { "shade-cells", NULL, NULL, "false", toggle_state },
   };
   GtkListItemFactory *factory;
   GtkDropTarget *drop;
@@ -2075,6 +2081,11 @@ npv_window_init (NpvWindow *self)
                                           g_settings_get_value (self->settings, "decimals"));
     }
 
+  {
+    g_autoptr(GVariant) shade = g_action_group_get_action_state (G_ACTION_GROUP (self), "shade-cells");
+
+    npv_grid_set_shading (self->grid, g_variant_get_boolean (shade));
+  }
   self->all_members = g_list_store_new (NPV_TYPE_NODE_ITEM);
   self->selection = gtk_single_selection_new (NULL);
   gtk_single_selection_set_autoselect (self->selection, FALSE);
