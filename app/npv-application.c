@@ -45,6 +45,7 @@ npv_application_activate (GApplication *app)
 {
   NpvWindow *window = npv_window_new (NPV_APPLICATION (app));
 
+  npv_window_show_welcome (window);
   gtk_window_present (GTK_WINDOW (window));
 }
 

@@ -1422,6 +1422,10 @@ npv_window_show_welcome (NpvWindow *self)
   g_clear_pointer (&self->display_name, g_free);
   set_titles (self, NULL);
   fill_recent (self);
+  /* Made when first shown: a window opening a file never needs them. */
+  if (gtk_widget_get_first_child (GTK_WIDGET (self->example_list)) == NULL)
+    for (guint i = 0; i < G_N_ELEMENTS (examples); i++)
+      gtk_list_box_append (self->example_list, welcome_row (_(examples[i].title), _(examples[i].subtitle)));
   gtk_stack_set_visible_child_name (self->stack, "welcome");
   gtk_label_set_text (self->status_label, "");
   update_actions (self);
@@ -1548,6 +1552,19 @@ cancel_activated (GtkWidget  *widget,
       g_cancellable_cancel (self->open_cancellable);
       npv_window_show_welcome (self);
     }
+}
+
+/* Built when first asked for, not with every window. */
+static void
+shortcuts_activated (GtkWidget  *widget,
+                     const char *action,
+                     GVariant   *param)
+{
+  g_autoptr(GtkBuilder) builder = gtk_builder_new_from_resource ("/io/github/npyview/NpyView/npv-shortcuts.ui");
+  GtkWindow *shortcuts = GTK_WINDOW (gtk_builder_get_object (builder, "help_overlay"));
+
+  gtk_window_set_transient_for (shortcuts, GTK_WINDOW (widget));
+  gtk_window_present (shortcuts);
 }
 
 static void
@@ -2025,6 +2042,7 @@ npv_window_class_init (NpvWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.filter", NULL, filter_activated);
   gtk_widget_class_install_action (widget_class, "win.dismiss-banner", NULL, dismiss_banner_activated);
   gtk_widget_class_install_action (widget_class, "win.copy-expression", NULL, copy_expression_activated);
+  gtk_widget_class_install_action (widget_class, "win.show-help-overlay", NULL, shortcuts_activated);
   gtk_widget_class_install_action (widget_class, "win.goto", NULL, goto_activated);
   gtk_widget_class_install_action (widget_class, "win.view", "s", view_activated);
 
@@ -2104,8 +2122,6 @@ npv_window_init (NpvWindow *self)
   g_signal_connect (self->member_filter, "stop-search", G_CALLBACK (filter_stopped), self);
   gtk_search_entry_set_key_capture_widget (self->member_filter, GTK_WIDGET (self->member_view));
 
-  for (guint i = 0; i < G_N_ELEMENTS (examples); i++)
-    gtk_list_box_append (self->example_list, welcome_row (_(examples[i].title), _(examples[i].subtitle)));
   g_signal_connect (self->example_list, "row-activated", G_CALLBACK (example_activated), self);
   g_signal_connect (self->recent_list, "row-activated", G_CALLBACK (recent_activated), self);
 
@@ -2113,7 +2129,10 @@ npv_window_init (NpvWindow *self)
   g_signal_connect (drop, "drop", G_CALLBACK (drop_files), self);
   gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (drop));
 
-  npv_window_show_welcome (self);
+  /* The welcome page is filled by npv_window_show_welcome(), when a window
+   * is not opened on a file. */
+  gtk_stack_set_visible_child_name (self->stack, "welcome");
+  update_actions (self);
 }
 
 NpvWindow *
