@@ -1289,6 +1289,22 @@ copy_binding (GtkWidget *widget,
   return TRUE;
 }
 
+static void
+copy_action (GtkWidget  *widget,
+             const char *action,
+             GVariant   *param)
+{
+  npv_grid_copy_selection_async (NPV_GRID (widget), NULL, copy_done, NULL);
+}
+
+static void
+select_all_action (GtkWidget  *widget,
+                   const char *action,
+                   GVariant   *param)
+{
+  npv_grid_select_all (NPV_GRID (widget));
+}
+
 /* ------------------------------------------------------------------ */
 /* Copying the selection */
 
@@ -1613,8 +1629,14 @@ npv_grid_class_init (NpvGridClass *klass)
   add_move_binding (widget_class, GDK_KEY_End, 0, 0, G_MAXINT64);
   add_move_binding (widget_class, GDK_KEY_Home, GDK_CONTROL_MASK, G_MININT64, G_MININT64);
   add_move_binding (widget_class, GDK_KEY_End, GDK_CONTROL_MASK, G_MAXINT64, G_MAXINT64);
+  gtk_widget_class_install_action (widget_class, "grid.copy", NULL, copy_action);
+  gtk_widget_class_install_action (widget_class, "grid.select-all", NULL, select_all_action);
   gtk_widget_class_add_binding (widget_class, GDK_KEY_a, GDK_CONTROL_MASK, select_all_binding, NULL);
   gtk_widget_class_add_binding (widget_class, GDK_KEY_c, GDK_CONTROL_MASK, copy_binding, NULL);
+  /* Tab moves along the row, as in a spreadsheet (Ctrl+Tab leaves the grid). */
+  gtk_widget_class_add_binding (widget_class, GDK_KEY_Tab, 0, move_cursor, "(xxb)", (gint64) 0, (gint64) 1, FALSE);
+  gtk_widget_class_add_binding (widget_class, GDK_KEY_ISO_Left_Tab, GDK_SHIFT_MASK, move_cursor, "(xxb)",
+                                (gint64) 0, (gint64) -1, FALSE);
 
   gtk_widget_class_set_css_name (widget_class, "npv-grid");
   gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_GRID);

@@ -1608,6 +1608,108 @@ copy_expression_activated (GtkWidget  *widget,
   gdk_clipboard_set_text (gtk_widget_get_clipboard (widget), expression);
 }
 
+/* numpy's expression for the selected cells: "a[3, 10:20, :5].T", with
+ * ['field'] when they lie in one field of a record. */
+static char *
+selection_expression (NpvWindow *self)
+{
+  gint64 r0, c0, r1, c1;
+  guint l = grid_leaves (self);
+  GString *out = g_string_new ("a");
+  gboolean one_leaf;
+
+  npv_grid_get_selection (self->grid, &r0, &c0, &r1, &c1);
+  one_leaf = l > 1 && c0 % l == c1 % l && c1 - c0 < (gint64) l;
+  if (one_leaf)
+    {
+      g_autoptr(GArray) leaves = npv_dtype_collect_leaves (self->array->dtype);
+      const char *name = g_array_index (leaves, NpvLeaf, c0 % l).name;
+
+      /* Nested fields are a['a']['b']; subarray elements keep numpy's spelling. */
+      if (strchr (name, '[') == NULL)
+        {
+          g_auto(GStrv) parts = g_strsplit (name, ".", -1);
+
+          for (guint i = 0; parts[i] != NULL; i++)
+            g_string_append_printf (out, "['%s']", parts[i]);
+        }
+      else
+        one_leaf = FALSE;
+    }
+  c0 /= l;
+  c1 /= l;
+  if (self->array->ndim > 0)
+    {
+      g_string_append_c (out, '[');
+      for (guint k = 0; k < self->array->ndim; k++)
+        {
+          gint64 a = k == self->plane.row_axis ? r0 : c0, b = k == self->plane.row_axis ? r1 : c1;
+
+          if (k > 0)
+            g_string_append (out, ", ");
+          if (k != self->plane.row_axis && k != self->plane.col_axis)
+            g_string_append_printf (out, "%" G_GINT64_FORMAT, self->plane.fixed[k]);
+          else if (a == 0 && b == self->array->shape[k] - 1)
+            g_string_append_c (out, ':');
+          else
+            g_string_append_printf (out, "%" G_GINT64_FORMAT ":%" G_GINT64_FORMAT, a, b + 1);
+        }
+      g_string_append_c (out, ']');
+    }
+  if (self->plane.col_axis != NPV_PLANE_NO_AXIS && self->plane.row_axis > self->plane.col_axis)
+    g_string_append (out, ".T");
+  return g_string_free (out, FALSE);
+}
+
+static void
+copy_selection_expression_activated (GtkWidget  *widget,
+                                     const char *action,
+                                     GVariant   *param)
+{
+  NpvWindow *self = NPV_WINDOW (widget);
+  g_autofree char *expression = NULL;
+
+  if (self->array == NULL)
+    return;
+  expression = selection_expression (self);
+  gdk_clipboard_set_text (gtk_widget_get_clipboard (widget), expression);
+}
+
+static void
+copy_activated (GtkWidget  *widget,
+                const char *action,
+                GVariant   *param)
+{
+  NpvWindow *self = NPV_WINDOW (widget);
+
+  gtk_widget_activate_action (GTK_WIDGET (self->grid), "grid.copy", NULL);
+}
+
+static void
+grid_context_menu (GtkGestureClick *gesture,
+                   int              n_press,
+                   double           x,
+                   double           y,
+                   NpvWindow       *self)
+{
+  g_autoptr(GMenu) menu = g_menu_new ();
+  GtkWidget *popover;
+
+  if (self->array == NULL)
+    return;
+  g_menu_append (menu, _("_Copy"), "win.copy");
+  g_menu_append (menu, _("Copy as NumPy _Expression"), "win.copy-selection-expression");
+  g_menu_append (menu, _("Select _All"), "grid.select-all");
+  g_menu_append (menu, _("_Go to Index…"), "win.goto");
+  popover = gtk_popover_menu_new_from_model (G_MENU_MODEL (menu));
+  gtk_widget_set_parent (popover, GTK_WIDGET (self->grid));
+  gtk_popover_set_pointing_to (GTK_POPOVER (popover), &(GdkRectangle) { (int) x, (int) y, 1, 1 });
+  gtk_popover_set_has_arrow (GTK_POPOVER (popover), FALSE);
+  gtk_widget_set_halign (popover, GTK_ALIGN_START);
+  g_signal_connect (popover, "closed", G_CALLBACK (gtk_widget_unparent), NULL);
+  gtk_popover_popup (GTK_POPOVER (popover));
+}
+
 static void
 view_activated (GtkWidget  *widget,
                 const char *action,
@@ -2043,6 +2145,9 @@ npv_window_class_init (NpvWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.dismiss-banner", NULL, dismiss_banner_activated);
   gtk_widget_class_install_action (widget_class, "win.copy-expression", NULL, copy_expression_activated);
   gtk_widget_class_install_action (widget_class, "win.show-help-overlay", NULL, shortcuts_activated);
+  gtk_widget_class_install_action (widget_class, "win.copy", NULL, copy_activated);
+  gtk_widget_class_install_action (widget_class, "win.copy-selection-expression", NULL,
+                                   copy_selection_expression_activated);
   gtk_widget_class_install_action (widget_class, "win.goto", NULL, goto_activated);
   gtk_widget_class_install_action (widget_class, "win.view", "s", view_activated);
 
@@ -2076,6 +2181,13 @@ npv_window_init (NpvWindow *self)
   gtk_scrolled_window_set_child (self->grid_scroller, GTK_WIDGET (self->grid));
   g_signal_connect (self->grid, "cursor-changed", G_CALLBACK (grid_cursor_changed), self);
   g_signal_connect (self->grid, "hover-changed", G_CALLBACK (grid_hover_changed), self);
+  {
+    GtkGesture *secondary = gtk_gesture_click_new ();
+
+    gtk_gesture_single_set_button (GTK_GESTURE_SINGLE (secondary), GDK_BUTTON_SECONDARY);
+    g_signal_connect (secondary, "pressed", G_CALLBACK (grid_context_menu), self);
+    gtk_widget_add_controller (GTK_WIDGET (self->grid), GTK_EVENT_CONTROLLER (secondary));
+  }
 
   self->settings = settings_new ();
   g_action_map_add_action_entries (G_ACTION_MAP (self), toggles, G_N_ELEMENTS (toggles), self);
