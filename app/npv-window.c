@@ -94,6 +94,29 @@ struct _NpvWindow
 G_DEFINE_FINAL_TYPE (NpvWindow, npv_window, GTK_TYPE_APPLICATION_WINDOW)
 
 static void select_first_array (NpvWindow *self);
+
+/* Jobs on the worker pool point back to their window weakly: closing the
+ * window disposes it at once, which cancels them. */
+static gpointer
+weak_window_new (NpvWindow *self)
+{
+  GWeakRef *ref = g_new0 (GWeakRef, 1);
+
+  g_weak_ref_init (ref, self);
+  return ref;
+}
+
+/* The window (a new reference) or %NULL if it is gone; frees @data. */
+static NpvWindow *
+weak_window_take (gpointer data)
+{
+  GWeakRef *ref = data;
+  NpvWindow *self = g_weak_ref_get (ref);
+
+  g_weak_ref_clear (ref);
+  g_free (ref);
+  return self;
+}
 static void show_member (NpvWindow *self, const NpvNode *node);
 
 /* ------------------------------------------------------------------ */
@@ -753,11 +776,11 @@ read_done (GObject      *object,
            GAsyncResult *res,
            gpointer      user_data)
 {
-  g_autoptr(NpvWindow) self = user_data;
+  g_autoptr(NpvWindow) self = weak_window_take (user_data);
   g_autoptr(GError) error = NULL;
   ReadJob *job = g_task_get_task_data (G_TASK (res));
 
-  if (g_task_get_cancellable (G_TASK (res)) != self->read_cancellable)
+  if (self == NULL || g_task_get_cancellable (G_TASK (res)) != self->read_cancellable)
     return;
   stop_progress (self);
 
@@ -805,7 +828,7 @@ start_reading (NpvWindow       *self,
   set_busy (self, compressed ? _("Indexing") : _("Reading"));
   self->progress_source = g_timeout_add (100, progress_tick, self);
 
-  task = g_task_new (NULL, self->read_cancellable, read_done, g_object_ref (self));
+  task = g_task_new (NULL, self->read_cancellable, read_done, weak_window_new (self));
   g_task_set_task_data (task, job, (GDestroyNotify) read_job_unref);
   g_task_run_in_thread (task, read_in_thread);
 }
@@ -1204,12 +1227,12 @@ open_done (GObject      *object,
            GAsyncResult *res,
            gpointer      user_data)
 {
-  g_autoptr(NpvWindow) self = user_data;
+  g_autoptr(NpvWindow) self = weak_window_take (user_data);
   g_autoptr(GError) error = NULL;
   g_autoptr(NpvFile) file = NULL;
 
-  /* A newer open replaced this one, or the window went away. */
-  if (g_task_get_cancellable (G_TASK (res)) != self->open_cancellable)
+  /* The window went away, or a newer open replaced this one. */
+  if (self == NULL || g_task_get_cancellable (G_TASK (res)) != self->open_cancellable)
     return;
 
   file = g_task_propagate_pointer (G_TASK (res), &error);
@@ -1273,7 +1296,7 @@ npv_window_open (NpvWindow  *self,
   set_busy (self, _("Opening"));
   update_actions (self);
 
-  task = g_task_new (NULL, self->open_cancellable, open_done, g_object_ref (self));
+  task = g_task_new (NULL, self->open_cancellable, open_done, weak_window_new (self));
   g_task_set_task_data (task, g_object_ref (file), g_object_unref);
   g_task_run_in_thread (task, open_in_thread);
 }
@@ -1932,10 +1955,12 @@ export_done (GObject      *object,
              GAsyncResult *res,
              gpointer      user_data)
 {
-  g_autoptr(NpvWindow) self = user_data;
+  g_autoptr(NpvWindow) self = weak_window_take (user_data);
   g_autoptr(GError) error = NULL;
   ExportJob *job = g_task_get_task_data (G_TASK (res));
 
+  if (self == NULL)
+    return;
   set_busy (self, NULL);
   if (!g_task_propagate_boolean (G_TASK (res), &error))
     {
@@ -1968,7 +1993,7 @@ export_response (GtkNativeDialog *dialog,
       job->slice = g_strdup (self->slice);
       job->path = g_file_get_path (file);
       set_busy (self, _("Exporting"));
-      task = g_task_new (NULL, self->read_cancellable, export_done, g_object_ref (self));
+      task = g_task_new (NULL, self->read_cancellable, export_done, weak_window_new (self));
       g_task_set_task_data (task, job, (GDestroyNotify) export_job_free);
       g_task_run_in_thread (task, export_in_thread);
     }

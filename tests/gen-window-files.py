@@ -7,10 +7,15 @@ DIR/manifest.txt holds one directive per line, its fields separated by
 tabs; TEXT fields are escaped as C strings (backslash, newline, tab), which
 g_strcompress() undoes. Lines starting with '#' are comments.
 
-Cases for /window/numpy-files, run in order:
+Cases, run in order by /window/numpy-files (which checks all but the values),
+/window/numpy-items ('items') and /window/numpy-str ('text'):
   file NAME            open DIR/NAME in a new window and wait
   page PAGE            the page shown now (values, error, member-error, ...)
-  text TEXT            the page's text (values or message) is exactly TEXT
+  text TEXT            the values are exactly TEXT: numpy's str() of the array
+  items TEXT           the values, once brackets are dropped and runs of white
+                       space made one space, are TEXT: each item shown as numpy
+                       writes that item on its own, "..." where an axis is
+                       summarised (the layout the README promises)
   has TEXT             the page's text contains TEXT
   tree TEXT            the visible rows of the member tree are exactly TEXT
   select MEMBER        select MEMBER and wait
@@ -77,6 +82,38 @@ def is_fortran(array):
     return array.ndim > 1 and array.flags.f_contiguous and not array.flags.c_contiguous
 
 
+def item_text(x):
+    """An item as numpy writes it on its own: str() of its scalar, text
+    quoted, a record as the tuple of its fields written so."""
+    if isinstance(x, (np.str_, np.bytes_)):
+        return repr(x.item())
+    if isinstance(x, np.void) and x.dtype.names is not None:
+        return '(' + ', '.join(item_text(x[name]) for name in x.dtype.names) + ')'
+    return str(x)
+
+
+def items_text(a):
+    """The items a preview shows, as 'items' compares them."""
+    summarise = a.size > SMALL
+    words = []
+
+    def walk(v):
+        if v.ndim == 0:
+            words.append(item_text(v[()] if isinstance(v, np.ndarray) else v))
+            return
+        n = v.shape[0]
+        edge = 3
+        for i in range(n):
+            if summarise and n > 2 * edge and edge <= i < n - edge:
+                if i == edge:
+                    words.append('...')
+                continue
+            walk(v[i])
+
+    walk(a)
+    return ' '.join(' '.join(words).replace('[', '').replace(']', '').split())
+
+
 class Member:
     """One array as the window must describe it."""
 
@@ -137,10 +174,8 @@ class Member:
         """Directives: the page and values once this member is read."""
         if self.broken:
             return [('page', 'member-error')]
-        out = [('page', 'values')]
         # Summarised arrays too: numpy's str() of them is cheap.
-        out.append(('text', str(self.array)))
-        return out
+        return [('page', 'values'), ('text', str(self.array)), ('items', items_text(self.array))]
 
 
 class Node:
@@ -256,7 +291,10 @@ def zip_members(path, arrays, fmt='npz'):
 def main():
     out, stamp = sys.argv[1], sys.argv[2]
     os.makedirs(out, exist_ok=True)
-    np.set_printoptions()    # numpy's defaults, as the window prints
+    # numpy's defaults: what str() of an array gives unless told otherwise.
+    np.set_printoptions(edgeitems=3, threshold=SMALL, linewidth=75, precision=8,
+                        suppress=False, floatmode='maxprec', sign='-', legacy=False,
+                        nanstr='nan', infstr='inf', formatter=None)
     lines = []
 
     def emit(*fields):
@@ -421,6 +459,7 @@ def main():
     emit('select', 'good')
     emit('page', 'values')
     emit('text', str(good))
+    emit('items', items_text(good))
 
     # A deflated member with one byte flipped in its data: its header reads
     # well, inflating works, and the CRC-32 tells.
@@ -460,11 +499,14 @@ def main():
     emit('select', 'good')
     emit('page', 'values')
     emit('text', str(crc_arrays['good']))
+    emit('items', items_text(crc_arrays['good']))
     emit('select', 'noise')
     emit('page', 'member-error')
 
     # Facts for the other tests.
-    for name, array in (('reload-a.npy', np.arange(6, dtype='<f8').reshape(2, 3) / 3),
+    # (Integers: the preview lays them out exactly as numpy's str() does, so
+    # these check the reload and nothing else.)
+    for name, array in (('reload-a.npy', np.arange(6, dtype='<i8').reshape(2, 3) * 111),
                         ('reload-b.npy', np.array([[10, -20], [30, -40], [50, -60]], dtype='>i4'))):
         np.save(path_of(name), array)
         emit('fact', name, 'text', str(array))
@@ -474,8 +516,9 @@ def main():
     # A deflated member big enough that indexing it takes a while: 48 MiB.
     big = (np.sin(np.arange(12 << 20) / 1000.0) * 1000).astype('<f4')
     np.savez_compressed(path_of('big.npz'), big=big)
-    emit('fact', 'big.npz', 'text', str(big))
     emit('fact', 'big.npz', 'Shape', str(big.shape))
+    # Its values too: the last ones are read from far into the member.
+    case('big.npz', zip_members(path_of('big.npz'), {'big': big}), select_all=False)
 
     with open(path_of('manifest.txt'), 'w', encoding='utf-8') as fp:
         fp.write('# made by gen-window-files.py: see there\n')
