@@ -1145,7 +1145,22 @@ npv_file_build_index (NpvFile            *file,
     return TRUE;
   if (!npv_inflate_index_build (index, !gzip, member->crc32, gzip ? G_MAXUINT64 : member->size,
                                 cancellable, progress, user_data, error))
-    return FALSE;
+    {
+      const char *name = npv_source_get_name (file->source);
+
+      /* Say which member: "f.npz: member “x.npy”: CRC-32 mismatch ...". */
+      if (error != NULL && *error != NULL && member->path[0] != '\0' &&
+          g_str_has_prefix ((*error)->message, name) &&
+          g_str_has_prefix ((*error)->message + strlen (name), ": "))
+        {
+          char *message = g_strdup_printf ("%s: member “%s”: %s", name, member->path,
+                                           (*error)->message + strlen (name) + 2);
+
+          g_free ((*error)->message);
+          (*error)->message = message;
+        }
+      return FALSE;
+    }
 
   /* A gzip file has no size up front: check what the header promised. */
   if (gzip && npv_inflate_index_get_size (index) < member->size)
