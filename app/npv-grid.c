@@ -89,6 +89,8 @@ struct _NpvGrid
 
   PangoAttrList *tabular;
   gboolean shading;
+  gboolean fixed_range;        /* shade by range_lo..range_hi, not the values on screen */
+  double range_lo, range_hi;
 };
 
 enum {
@@ -698,7 +700,12 @@ shade_cells (NpvGrid     *self,
 {
   double lo = INFINITY, hi = -INFINITY;
 
-  for (int pass = 0; pass < 2; pass++)
+  if (self->fixed_range)
+    {
+      lo = self->range_lo;
+      hi = self->range_hi;
+    }
+  for (int pass = self->fixed_range ? 1 : 0; pass < 2; pass++)
     for (gint64 r = row0; r <= row1; r++)
       for (gint64 c = col0; c <= col1; c++)
         {
@@ -1437,6 +1444,20 @@ npv_grid_set_shading (NpvGrid  *self,
   g_return_if_fail (NPV_IS_GRID (self));
 
   self->shading = shading;
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+void
+npv_grid_set_shading_range (NpvGrid  *self,
+                            gboolean  fixed,
+                            double    lo,
+                            double    hi)
+{
+  g_return_if_fail (NPV_IS_GRID (self));
+
+  self->fixed_range = fixed && isfinite (lo) && isfinite (hi);
+  self->range_lo = lo;
+  self->range_hi = hi;
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 

@@ -29,6 +29,13 @@ void        npv_grid_set_number_format (NpvGrid               *self,
 void        npv_grid_set_shading       (NpvGrid               *self,
                                         gboolean               shading);
 
+/* Shades by the range @lo..@hi (e.g. the whole array's), or with @fixed
+ * %FALSE by the values on screen. */
+void        npv_grid_set_shading_range (NpvGrid               *self,
+                                        gboolean               fixed,
+                                        double                 lo,
+                                        double                 hi);
+
 gint64      npv_grid_get_n_rows        (NpvGrid               *self);
 /* Grid columns: array columns times leaf fields for records. */
 gint64      npv_grid_get_n_columns     (NpvGrid               *self);

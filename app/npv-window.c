@@ -22,6 +22,8 @@
 #include "npv-grid.h"
 #include "npv-node-item.h"
 #include "npv-plane.h"
+#include "npv-stats.h"
+#include "npv-value.h"
 #include "npv-print.h"
 #include "npv-window.h"
 
@@ -40,6 +42,7 @@ struct _NpvWindow
   NpvArray *array;             /* the member's values (with the --slice applied) */
   NpvPlane plane;              /* the plane of it the grid shows */
   NpvGrid *grid;
+  GCancellable *range_cancellable;
 
   /* work on the worker pool */
   GCancellable *open_cancellable;
@@ -574,6 +577,7 @@ grid_hover_changed (NpvGrid   *grid,
 }
 
 static void rebuild_dims_bar (NpvWindow *self);
+static void update_shading_range (NpvWindow *self);
 
 static void
 apply_plane (NpvWindow *self)
@@ -757,6 +761,7 @@ show_array (NpvWindow *self,
   rebuild_dims_bar (self);
   apply_plane (self);
   gtk_widget_set_visible (self->view_switcher, TRUE);
+  update_shading_range (self);
 }
 
 static gboolean
@@ -1862,6 +1867,67 @@ number_format_state (GSimpleAction *action,
   apply_number_format (self);
 }
 
+/* The whole array's range for shading, computed on the worker pool. */
+static void
+range_in_thread (GTask        *task,
+                 gpointer      source_object,
+                 gpointer      task_data,
+                 GCancellable *cancellable)
+{
+  NpvArray *array = task_data;
+  NpvStats *stats = g_new0 (NpvStats, 1);
+  GError *error = NULL;
+
+  if (!npv_array_compute_stats (array, 0, cancellable, stats, &error))
+    {
+      g_free (stats);
+      g_task_return_error (task, error);
+      return;
+    }
+  g_task_return_pointer (task, stats, g_free);
+}
+
+static void
+range_done (GObject      *object,
+            GAsyncResult *res,
+            gpointer      user_data)
+{
+  g_autoptr(NpvWindow) self = weak_window_take (user_data);
+  g_autofree NpvStats *stats = g_task_propagate_pointer (G_TASK (res), NULL);
+
+  if (self == NULL || stats == NULL || g_task_get_cancellable (G_TASK (res)) != self->range_cancellable)
+    return;
+  npv_grid_set_shading_range (self->grid, TRUE, stats->min, stats->max);
+}
+
+static void
+update_shading_range (NpvWindow *self)
+{
+  g_autoptr(GVariant) range = g_action_group_get_action_state (G_ACTION_GROUP (self), "shade-range");
+  g_autoptr(GTask) task = NULL;
+
+  g_cancellable_cancel (self->range_cancellable);
+  g_clear_object (&self->range_cancellable);
+  npv_grid_set_shading_range (self->grid, FALSE, 0, 0);
+  /* Records and text have no single range: they keep the screen's. */
+  if (self->array == NULL || strcmp (g_variant_get_string (range, NULL), "array") != 0 ||
+      !npv_dtype_is_real (self->array->dtype))
+    return;
+  self->range_cancellable = g_cancellable_new ();
+  task = g_task_new (NULL, self->range_cancellable, range_done, weak_window_new (self));
+  g_task_set_task_data (task, npv_array_ref (self->array), (GDestroyNotify) npv_array_unref);
+  g_task_run_in_thread (task, range_in_thread);
+}
+
+static void
+shade_range_state (GSimpleAction *action,
+                   GVariant      *state,
+                   gpointer       user_data)
+{
+  g_simple_action_set_state (action, state);
+  update_shading_range (user_data);
+}
+
 static void
 toggle_state (GSimpleAction *action,
               GVariant      *state,
@@ -2085,6 +2151,8 @@ npv_window_dispose (GObject *object)
 
   g_cancellable_cancel (self->open_cancellable);
   g_cancellable_cancel (self->read_cancellable);
+  g_cancellable_cancel (self->range_cancellable);
+  g_clear_object (&self->range_cancellable);
   g_clear_handle_id (&self->progress_source, g_source_remove);
   g_clear_pointer (&self->reading, read_job_unref);
   if (self->monitor != NULL)
@@ -2196,6 +2264,7 @@ npv_window_init (NpvWindow *self)
     { "number-format", NULL, "s", "'auto'", number_format_state },
     { "decimals", NULL, "i", "6", number_format_state },
     { "shade-cells", NULL, NULL, "false", toggle_state },
+    { "shade-range", NULL, "s", "'visible'", shade_range_state },
   };
   GtkListItemFactory *factory;
   GtkDropTarget *drop;
