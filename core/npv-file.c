@@ -566,6 +566,7 @@ pickle_member_set_header (NpvMember   *member,
 
   h->dtype = dtype;
   h->ndim = ndim;
+  h->shape = g_new0 (gint64, MAX (ndim, 1));
   h->count = 1;
   for (guint d = 0; d < ndim; d++)
     {

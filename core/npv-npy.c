@@ -18,6 +18,7 @@ void
 npv_npy_header_clear (NpvNpyHeader *header)
 {
   g_clear_pointer (&header->dtype, npv_dtype_unref);
+  g_clear_pointer (&header->shape, g_free);
 }
 
 G_GNUC_PRINTF (3, 4)
@@ -97,6 +98,7 @@ npv_npy_header_parse (NpvNpyHeader  *header,
   g_autoptr(NpvLiteral) dict = NULL;
   g_autoptr(GError) local_error = NULL;
   const NpvLiteral *descr, *fortran, *shape;
+  gint64 dims[NPV_MAX_DIMS] = { 0, };
   g_autoptr(NpvDType) dtype = NULL;
   guint64 count = 1;
   gboolean overflow = FALSE;
@@ -216,7 +218,7 @@ npv_npy_header_parse (NpvNpyHeader  *header,
                         dim->integer < 0 ? "negative" : "too large");
           return FALSE;
         }
-      header->shape[i] = dim->integer;
+      dims[i] = dim->integer;
     }
   header->ndim = shape->items->len;
 
@@ -247,7 +249,7 @@ npv_npy_header_parse (NpvNpyHeader  *header,
                        "%s: the shape has more than %d dimensions", name, NPV_MAX_DIMS);
           return FALSE;
         }
-      memcpy (header->shape + header->ndim, dtype->sub_shape, dtype->sub_ndim * sizeof (gint64));
+      memcpy (dims + header->ndim, dtype->sub_shape, dtype->sub_ndim * sizeof (gint64));
       header->ndim += dtype->sub_ndim;
       npv_dtype_ref (base);
       npv_dtype_unref (dtype);
@@ -256,7 +258,7 @@ npv_npy_header_parse (NpvNpyHeader  *header,
 
   for (guint i = 0; i < header->ndim; i++)
     {
-      guint64 dim = header->shape[i];
+      guint64 dim = dims[i];
 
       if (dim != 0 && count > G_MAXINT64 / dim)
         overflow = TRUE;
@@ -268,7 +270,7 @@ npv_npy_header_parse (NpvNpyHeader  *header,
     overflow = TRUE;
   /* A zero-sized dimension makes any product zero, overflow or not. */
   for (guint i = 0; i < header->ndim; i++)
-    if (header->shape[i] == 0)
+    if (dims[i] == 0)
       overflow = FALSE, count = 0;
   if (overflow)
     {
@@ -281,6 +283,8 @@ npv_npy_header_parse (NpvNpyHeader  *header,
     }
 
   header->dtype = g_steal_pointer (&dtype);
+  /* Just the dimensions there are: archives hold many headers. */
+  header->shape = g_memdup2 (dims, MAX (header->ndim, 1) * sizeof (gint64));
   header->count = count;
   header->nbytes = count * itemsize;
   header->data_offset = prefix_len + header_len;

@@ -20,7 +20,7 @@ typedef struct
   guint8 minor;
   NpvDType *dtype;           /* owned; a top-level subarray is expanded into the shape */
   guint ndim;
-  gint64 shape[NPV_MAX_DIMS];
+  gint64 *shape;             /* ndim dimensions (owned) */
   gboolean fortran_order;
   guint64 data_offset;       /* from the first byte of the magic */
   guint64 count;             /* number of items */
