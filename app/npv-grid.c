@@ -88,6 +88,8 @@ struct _NpvGrid
   double last_vvalue, last_hvalue;
 
   PangoAttrList *tabular;
+  GCancellable *copy_cancellable;  /* copies running, cancelled when the grid leaves its window */
+  gboolean scroll_pending;     /* the cursor was set before the grid had a size */
   gboolean shading;
   gboolean fixed_range;        /* shade by range_lo..range_hi, not the values on screen */
   double range_lo, range_hi;
@@ -115,6 +117,7 @@ G_DEFINE_FINAL_TYPE_WITH_CODE (NpvGrid, npv_grid, GTK_TYPE_WIDGET,
                                G_IMPLEMENT_INTERFACE (GTK_TYPE_SCROLLABLE, npv_grid_scrollable_init))
 
 static void schedule_update (NpvGrid *self);
+static void scroll_to_cell (NpvGrid *self, gint64 row, gint64 col);
 
 /* ------------------------------------------------------------------ */
 /* Tiles */
@@ -927,6 +930,11 @@ npv_grid_size_allocate (GtkWidget *widget,
   NpvGrid *self = NPV_GRID (widget);
 
   configure_adjustments (self);
+  if (self->scroll_pending && view_height (self) > 0 && view_width (self) > 0)
+    {
+      self->scroll_pending = FALSE;
+      scroll_to_cell (self, self->cursor_row, self->cursor_col);
+    }
   schedule_update (self);
 }
 
@@ -1015,7 +1023,10 @@ npv_grid_set_cursor (NpvGrid  *self,
       self->anchor_row = self->cursor_row;
       self->anchor_col = self->cursor_col;
     }
-  scroll_to_cell (self, self->cursor_row, self->cursor_col);
+  if (view_height (self) > 0 && view_width (self) > 0)
+    scroll_to_cell (self, self->cursor_row, self->cursor_col);
+  else
+    self->scroll_pending = TRUE;
   gtk_widget_queue_draw (GTK_WIDGET (self));
   g_signal_emit (self, signals[CURSOR_CHANGED], 0);
 }
@@ -1369,14 +1380,28 @@ copy_in_thread (GTask        *task,
   g_task_return_pointer (task, g_string_free (g_steal_pointer (&out), FALSE), g_free);
 }
 
+static void
+copy_cancelled (GCancellable *grid_cancellable,
+                GCancellable *cancellable)
+{
+  g_cancellable_cancel (cancellable);
+}
+
 void
 npv_grid_copy_selection_async (NpvGrid             *self,
                                GCancellable        *cancellable,
                                GAsyncReadyCallback  callback,
                                gpointer             user_data)
 {
-  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  g_autoptr(GCancellable) own = g_cancellable_new ();
+  g_autoptr(GTask) task = NULL;
   CopyJob *job;
+
+  /* Cancelled by the caller, or when the grid leaves its window. */
+  if (cancellable != NULL)
+    g_cancellable_connect (cancellable, G_CALLBACK (copy_cancelled), g_object_ref (own), g_object_unref);
+  g_signal_connect_object (self->copy_cancellable, "cancelled", G_CALLBACK (copy_cancelled), own, 0);
+  task = g_task_new (self, own, callback, user_data);
 
   if (self->plane == NULL)
     {
@@ -1427,10 +1452,11 @@ npv_grid_set_plane (NpvGrid  *self,
   else
     self->leaves = g_array_new (FALSE, FALSE, sizeof (NpvLeaf));
   measure (self);
+  /* Cursor and selection stay where they still fit. */
   self->cursor_row = CLAMP (self->cursor_row, 0, MAX (n_rows (self) - 1, 0));
   self->cursor_col = CLAMP (self->cursor_col, 0, MAX (n_columns (self) - 1, 0));
-  self->anchor_row = self->cursor_row;
-  self->anchor_col = self->cursor_col;
+  self->anchor_row = CLAMP (self->anchor_row, 0, MAX (n_rows (self) - 1, 0));
+  self->anchor_col = CLAMP (self->anchor_col, 0, MAX (n_columns (self) - 1, 0));
   configure_adjustments (self);
   gtk_widget_queue_resize (GTK_WIDGET (self));
   schedule_update (self);
@@ -1570,12 +1596,28 @@ npv_grid_css_changed (GtkWidget         *widget,
   gtk_widget_queue_resize (widget);
 }
 
+/* Out of its window: no more work, and copies stop. */
+static void
+npv_grid_unroot (GtkWidget *widget)
+{
+  NpvGrid *self = NPV_GRID (widget);
+
+  g_cancellable_cancel (self->copy_cancellable);
+  g_clear_object (&self->copy_cancellable);
+  self->copy_cancellable = g_cancellable_new ();
+  g_clear_handle_id (&self->update_source, g_source_remove);
+  clear_tiles (self);
+  GTK_WIDGET_CLASS (npv_grid_parent_class)->unroot (widget);
+}
+
 static void
 npv_grid_dispose (GObject *object)
 {
   NpvGrid *self = NPV_GRID (object);
 
   g_clear_handle_id (&self->update_source, g_source_remove);
+  g_cancellable_cancel (self->copy_cancellable);
+  g_clear_object (&self->copy_cancellable);
   if (self->tiles != NULL)
     clear_tiles (self);
   if (self->hadjustment != NULL)
@@ -1627,6 +1669,7 @@ npv_grid_class_init (NpvGridClass *klass)
   widget_class->measure = npv_grid_measure;
   widget_class->size_allocate = npv_grid_size_allocate;
   widget_class->css_changed = npv_grid_css_changed;
+  widget_class->unroot = npv_grid_unroot;
 
   g_object_class_override_property (object_class, PROP_HADJUSTMENT, "hadjustment");
   g_object_class_override_property (object_class, PROP_VADJUSTMENT, "vadjustment");
@@ -1674,6 +1717,7 @@ npv_grid_init (NpvGrid *self)
                                        (GDestroyNotify) tile_entry_free);
   self->leaves = g_array_new (FALSE, FALSE, sizeof (NpvLeaf));
   self->resize_leaf = -1;
+  self->copy_cancellable = g_cancellable_new ();
   self->tabular = pango_attr_list_new ();
   pango_attr_list_insert (self->tabular, pango_attr_font_features_new ("tnum"));
 

@@ -2161,6 +2161,8 @@ npv_window_dispose (GObject *object)
       g_file_monitor_cancel (self->monitor);
       g_clear_object (&self->monitor);
     }
+  if (self->grid != NULL)
+    g_signal_handlers_disconnect_by_data (self->grid, self);
   gtk_widget_dispose_template (GTK_WIDGET (self), NPV_TYPE_WINDOW);
   G_OBJECT_CLASS (npv_window_parent_class)->dispose (object);
 }
@@ -2273,8 +2275,8 @@ npv_window_init (NpvWindow *self)
   self->restore_scroll = -1;
   self->grid = NPV_GRID (npv_grid_new ());
   gtk_scrolled_window_set_child (self->grid_scroller, GTK_WIDGET (self->grid));
-  g_signal_connect (self->grid, "cursor-changed", G_CALLBACK (grid_cursor_changed), self);
-  g_signal_connect (self->grid, "hover-changed", G_CALLBACK (grid_hover_changed), self);
+  g_signal_connect_object (self->grid, "cursor-changed", G_CALLBACK (grid_cursor_changed), self, 0);
+  g_signal_connect_object (self->grid, "hover-changed", G_CALLBACK (grid_hover_changed), self, 0);
   {
     GtkGesture *secondary = gtk_gesture_click_new ();
 
