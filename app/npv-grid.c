@@ -28,6 +28,10 @@
 
 #define TILE_ROWS 64
 #define TILE_COLS 16
+#define BLOCK_ROWS 16          /* rows drawn as one cached render node */
+#define TILE_BLOCKS (TILE_ROWS / BLOCK_ROWS)
+#define NODE_BYTES ((gsize) 24 << 10)   /* what a block's node costs, about */
+#define MAX_HEADER_NODES 4096
 #define CACHE_BUDGET ((gsize) 64 << 20)
 #define PAD 6                  /* pixels left and right of a cell's text */
 #define MAX_COPY_CELLS ((gint64) 20000000)
@@ -43,7 +47,10 @@ typedef struct
   NpvTile *tile;               /* NULL while it is made */
   char *error;                 /* why it could not be made */
   GCancellable *cancellable;   /* while it is made */
-  PangoLayout **layouts;       /* one per column of the tile, made on first draw */
+  /* Drawn text of each column's row blocks, made on first draw and
+   * re-appended every frame: scrolling lays out and shapes nothing. */
+  GskRenderNode *nodes[TILE_COLS][TILE_BLOCKS];
+  guint n_nodes;
   guint64 used;                /* frame it was last drawn or wanted in */
 } TileEntry;
 
@@ -88,6 +95,8 @@ struct _NpvGrid
   double last_vvalue, last_hvalue;
 
   PangoAttrList *tabular;
+  GHashTable *row_header_nodes;    /* row block -> node of its indices */
+  GHashTable *column_header_nodes; /* grid column -> node of its title */
   GCancellable *copy_cancellable;  /* copies running, cancelled when the grid leaves its window */
   gboolean scroll_pending;     /* the cursor was set before the grid had a size */
   gboolean shading;
@@ -142,8 +151,7 @@ tile_key_equal (gconstpointer a,
 static gsize
 entry_bytes (TileEntry *entry)
 {
-  /* Layouts cost about as much again as the text they hold. */
-  return entry->tile != NULL ? 2 * npv_tile_get_memory (entry->tile) : 256;
+  return (entry->tile != NULL ? npv_tile_get_memory (entry->tile) : 256) + entry->n_nodes * NODE_BYTES;
 }
 
 static void
@@ -154,12 +162,9 @@ tile_entry_free (TileEntry *entry)
       g_cancellable_cancel (entry->cancellable);
       g_object_unref (entry->cancellable);
     }
-  if (entry->layouts != NULL)
-    {
-      for (guint c = 0; c < TILE_COLS; c++)
-        g_clear_object (&entry->layouts[c]);
-      g_free (entry->layouts);
-    }
+  for (guint c = 0; c < TILE_COLS; c++)
+    for (guint b = 0; b < TILE_BLOCKS; b++)
+      g_clear_pointer (&entry->nodes[c][b], gsk_render_node_unref);
   g_clear_pointer (&entry->tile, npv_tile_unref);
   g_free (entry->error);
   g_free (entry);
@@ -405,14 +410,19 @@ new_layout (NpvGrid    *self,
 }
 
 /* Row pitch, text sizes and column widths for the current font. */
+static void clear_header_nodes (NpvGrid *self);
+
 static void
 measure (NpvGrid *self)
 {
-  g_autoptr(PangoLayout) one = new_layout (self, "0");
+  g_autoptr(PangoLayout) one = NULL;
   g_autoptr(PangoLayout) two = new_layout (self, "0\n0");
   int h1, h2, w;
   guint l = n_leaves (self);
   int x = 0;
+
+  clear_header_nodes (self);
+  one = new_layout (self, "0");
 
   pango_layout_get_size (one, &w, &h1);
   pango_layout_get_size (two, NULL, &h2);
@@ -458,6 +468,7 @@ set_leaf_width (NpvGrid *self,
   self->group_width = MAX (x, 1);
   /* Laid-out text was cut to the old width. */
   clear_tiles (self);
+  clear_header_nodes (self);
   gtk_widget_queue_allocate (GTK_WIDGET (self));
 }
 
@@ -597,25 +608,39 @@ is_numeric (const NpvDType *dtype)
          dtype->kind == NPV_KIND_TIMEDELTA;
 }
 
-static PangoLayout *
-tile_column_layout (NpvGrid   *self,
-                    TileEntry *entry,
-                    guint      c)
+static void get_colors (NpvGrid *self, GdkRGBA *fg, GdkRGBA *accent);
+
+static GskRenderNode *
+layout_to_node (PangoLayout   *layout,
+                const GdkRGBA *color)
+{
+  GtkSnapshot *snapshot = gtk_snapshot_new ();
+
+  gtk_snapshot_append_layout (snapshot, layout, color);
+  return gtk_snapshot_free_to_node (snapshot);
+}
+
+/* The text of rows [b * BLOCK_ROWS, ...) of tile column @c, as a node. */
+static GskRenderNode *
+tile_block_node (NpvGrid   *self,
+                 TileEntry *entry,
+                 guint      c,
+                 guint      b)
 {
   gint64 col = entry->key.col * TILE_COLS + c;
+  guint first = b * BLOCK_ROWS, last = MIN (first + BLOCK_ROWS, npv_tile_get_n_rows (entry->tile));
 
-  if (entry->layouts == NULL)
-    entry->layouts = g_new0 (PangoLayout *, TILE_COLS);
-  if (entry->layouts[c] == NULL)
+  if (entry->nodes[c][b] == NULL && first < last)
     {
       g_autoptr(GString) text = g_string_new (NULL);
-      PangoLayout *layout;
+      g_autoptr(PangoLayout) layout = NULL;
+      GdkRGBA fg, accent;
 
-      for (guint r = 0; r < npv_tile_get_n_rows (entry->tile); r++)
+      for (guint r = first; r < last; r++)
         {
           const char *cell = npv_tile_get_text (entry->tile, r, c);
 
-          if (r > 0)
+          if (r > first)
             g_string_append_c (text, '\n');
           /* One line per cell: line breaks inside text would shift rows. */
           for (const char *p = cell; *p != '\0'; p++)
@@ -627,9 +652,63 @@ tile_column_layout (NpvGrid   *self,
       pango_layout_set_ellipsize (layout, PANGO_ELLIPSIZE_END);
       pango_layout_set_alignment (layout, is_numeric (leaf_dtype (self, col % n_leaves (self)))
                                           ? PANGO_ALIGN_RIGHT : PANGO_ALIGN_LEFT);
-      entry->layouts[c] = layout;
+      get_colors (self, &fg, &accent);
+      entry->nodes[c][b] = layout_to_node (layout, &fg);
+      entry->n_nodes++;
+      self->cache_bytes += NODE_BYTES;
     }
-  return entry->layouts[c];
+  return entry->nodes[c][b];
+}
+
+static void
+append_node_at (GtkSnapshot   *snapshot,
+                GskRenderNode *node,
+                double         x,
+                double         y)
+{
+  if (node == NULL)
+    return;
+  gtk_snapshot_save (snapshot);
+  gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT (x, y + 3));
+  gtk_snapshot_append_node (snapshot, node);
+  gtk_snapshot_restore (snapshot);
+}
+
+static GskRenderNode *
+header_node (NpvGrid    *self,
+             GHashTable *cache,
+             gint64      key,
+             const char *text,
+             int         width,
+             PangoAlignment alignment,
+             gboolean    spaced)
+{
+  GskRenderNode *node = g_hash_table_lookup (cache, &key);
+  g_autoptr(PangoLayout) layout = NULL;
+  GdkRGBA fg, accent;
+
+  if (node != NULL)
+    return node;
+  if (g_hash_table_size (cache) > MAX_HEADER_NODES)
+    g_hash_table_remove_all (cache);
+  layout = new_layout (self, text);
+  if (spaced)
+    pango_layout_set_spacing (layout, self->line_spacing);
+  pango_layout_set_width (layout, width * PANGO_SCALE);
+  pango_layout_set_alignment (layout, alignment);
+  pango_layout_set_ellipsize (layout, PANGO_ELLIPSIZE_END);
+  get_colors (self, &fg, &accent);
+  fg.alpha *= 0.55;
+  node = layout_to_node (layout, &fg);
+  g_hash_table_insert (cache, g_memdup2 (&key, sizeof key), node);
+  return node;
+}
+
+static void
+clear_header_nodes (NpvGrid *self)
+{
+  g_hash_table_remove_all (self->row_header_nodes);
+  g_hash_table_remove_all (self->column_header_nodes);
 }
 
 static void
@@ -800,9 +879,18 @@ npv_grid_snapshot (GtkWidget   *widget,
                              rows_here * self->row_height - 4);
                 continue;
               }
-            if (col - tc * TILE_COLS < npv_tile_get_n_cols (entry->tile))
-              append_text (self, snapshot, tile_column_layout (self, entry, col - tc * TILE_COLS), &fg,
-                           x + PAD, y);
+            if (col - tc * TILE_COLS >= npv_tile_get_n_cols (entry->tile))
+              continue;
+            /* Only the row blocks on screen. */
+            for (guint b = 0; b < TILE_BLOCKS; b++)
+              {
+                gint64 block_first = tr * TILE_ROWS + b * BLOCK_ROWS;
+
+                if (block_first > row1 || block_first + BLOCK_ROWS - 1 < row0)
+                  continue;
+                append_node_at (snapshot, tile_block_node (self, entry, col - tc * TILE_COLS, b), x + PAD,
+                                y + b * BLOCK_ROWS * self->row_height);
+              }
           }
         if (entry != NULL)
           entry->used = self->frame;
@@ -851,12 +939,20 @@ npv_grid_snapshot (GtkWidget   *widget,
         {
           g_autofree char *index = g_strdup_printf ("%" G_GINT64_FORMAT, col / l);
 
-          layout = new_layout (self, index);
-          pango_layout_set_width (layout, (self->group_width - 2 * PAD) * PANGO_SCALE);
-          pango_layout_set_alignment (layout, l > 1 ? PANGO_ALIGN_LEFT : PANGO_ALIGN_RIGHT);
-          pango_layout_set_ellipsize (layout, PANGO_ELLIPSIZE_END);
-          append_text (self, snapshot, layout, selected ? &accent : &dim, x + PAD, 0);
-          g_clear_object (&layout);
+          if (selected)
+            {
+              layout = new_layout (self, index);
+              pango_layout_set_width (layout, (self->group_width - 2 * PAD) * PANGO_SCALE);
+              pango_layout_set_alignment (layout, l > 1 ? PANGO_ALIGN_LEFT : PANGO_ALIGN_RIGHT);
+              pango_layout_set_ellipsize (layout, PANGO_ELLIPSIZE_END);
+              append_text (self, snapshot, layout, &accent, x + PAD, 0);
+              g_clear_object (&layout);
+            }
+          else
+            append_node_at (snapshot, header_node (self, self->column_header_nodes, col, index,
+                                                   self->group_width - 2 * PAD,
+                                                   l > 1 ? PANGO_ALIGN_LEFT : PANGO_ALIGN_RIGHT, FALSE),
+                            x + PAD, 0);
         }
       if (l > 1)
         {
@@ -876,16 +972,19 @@ npv_grid_snapshot (GtkWidget   *widget,
                                                          height - self->header_height));
   append_rect (snapshot, &header_bg, 0, self->header_height, self->row_header_width, height);
   {
-    g_autoptr(GString) text = g_string_new (NULL);
-    g_autoptr(PangoLayout) layout = NULL;
+    /* Indices in blocks of rows, each laid out once. */
+    for (gint64 block = row0 / BLOCK_ROWS; block <= row1 / BLOCK_ROWS; block++)
+      {
+        g_autoptr(GString) text = g_string_new (NULL);
+        gint64 first = block * BLOCK_ROWS, last = MIN (first + BLOCK_ROWS, n_rows (self)) - 1;
 
-    for (gint64 r = row0; r <= row1; r++)
-      g_string_append_printf (text, r > row0 ? "\n%" G_GINT64_FORMAT : "%" G_GINT64_FORMAT, r);
-    layout = new_layout (self, text->str);
-    pango_layout_set_spacing (layout, self->line_spacing);
-    pango_layout_set_width (layout, (self->row_header_width - 2 * PAD) * PANGO_SCALE);
-    pango_layout_set_alignment (layout, PANGO_ALIGN_RIGHT);
-    append_text (self, snapshot, layout, &dim, PAD, oy + (double) row0 * self->row_height);
+        if (!g_hash_table_contains (self->row_header_nodes, &block))
+          for (gint64 r = first; r <= last; r++)
+            g_string_append_printf (text, r > first ? "\n%" G_GINT64_FORMAT : "%" G_GINT64_FORMAT, r);
+        append_node_at (snapshot, header_node (self, self->row_header_nodes, block, text->str,
+                                               self->row_header_width - 2 * PAD, PANGO_ALIGN_RIGHT, TRUE),
+                        PAD, oy + (double) first * self->row_height);
+      }
     if (sel_r0 <= row1 && sel_r1 >= row0)
       append_rect (snapshot, &selection, 0, oy + (double) MAX (sel_r0, row0) * self->row_height,
                    self->row_header_width,
@@ -1635,6 +1734,8 @@ npv_grid_finalize (GObject *object)
   NpvGrid *self = NPV_GRID (object);
 
   g_clear_pointer (&self->tiles, g_hash_table_unref);
+  g_clear_pointer (&self->row_header_nodes, g_hash_table_unref);
+  g_clear_pointer (&self->column_header_nodes, g_hash_table_unref);
   g_clear_pointer (&self->plane, npv_array_unref);
   g_clear_pointer (&self->leaves, g_array_unref);
   g_clear_pointer (&self->tabular, pango_attr_list_unref);
@@ -1718,6 +1819,10 @@ npv_grid_init (NpvGrid *self)
   self->leaves = g_array_new (FALSE, FALSE, sizeof (NpvLeaf));
   self->resize_leaf = -1;
   self->copy_cancellable = g_cancellable_new ();
+  self->row_header_nodes = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free,
+                                                  (GDestroyNotify) gsk_render_node_unref);
+  self->column_header_nodes = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free,
+                                                     (GDestroyNotify) gsk_render_node_unref);
   self->tabular = pango_attr_list_new ();
   pango_attr_list_insert (self->tabular, pango_attr_font_features_new ("tnum"));
 
