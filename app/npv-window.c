@@ -685,19 +685,10 @@ axis_dropdown (NpvWindow *self,
 }
 
 static void
-rebuild_dims_bar (NpvWindow *self)
+append_axis_controls (NpvWindow *self,
+                      GtkBox    *bar)
 {
-  GtkBox *bar = GTK_BOX (self->dims_bar);
-  GtkWidget *child, *button, *label;
-
-  while ((child = gtk_widget_get_first_child (self->dims_bar)) != NULL)
-    gtk_box_remove (bar, child);
-  g_object_set_data (G_OBJECT (self->dims_bar), "expression", NULL);
-  if (self->array == NULL || self->array->ndim < 2)
-    {
-      gtk_widget_set_visible (self->dims_bar, FALSE);
-      return;
-    }
+  GtkWidget *button;
 
   gtk_box_append (bar, gtk_label_new (_("Rows")));
   gtk_box_append (bar, axis_dropdown (self, TRUE));
@@ -731,6 +722,26 @@ rebuild_dims_bar (NpvWindow *self)
       g_signal_connect (spin, "value-changed", G_CALLBACK (axis_value_changed), self);
       gtk_box_append (bar, spin);
     }
+}
+
+static void
+rebuild_dims_bar (NpvWindow *self)
+{
+  GtkBox *bar = GTK_BOX (self->dims_bar);
+  GtkWidget *child, *button, *label;
+
+  while ((child = gtk_widget_get_first_child (self->dims_bar)) != NULL)
+    gtk_box_remove (bar, child);
+  g_object_set_data (G_OBJECT (self->dims_bar), "expression", NULL);
+  if (self->array == NULL)
+    {
+      gtk_widget_set_visible (self->dims_bar, FALSE);
+      return;
+    }
+
+  /* 0-d and 1-D arrays have no axes to choose: just the expression. */
+  if (self->array->ndim >= 2)
+    append_axis_controls (self, bar);
 
   label = gtk_label_new (NULL);
   gtk_widget_set_hexpand (label, TRUE);
