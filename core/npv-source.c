@@ -159,15 +159,46 @@ npv_source_new_for_inflate (NpvInflateIndex *index,
   return source;
 }
 
-/* Block @block of an inflate source, from the cache or inflated now. */
+static void
+cache_insert_locked (NpvSource *source,
+                     gint64     block,
+                     GBytes    *bytes)
+{
+  if (g_hash_table_contains (source->cache, &block))
+    return;
+  g_hash_table_insert (source->cache, g_memdup2 (&block, sizeof block), g_bytes_ref (bytes));
+  g_queue_push_head (&source->cache_order, bytes);
+  while (g_queue_get_length (&source->cache_order) > CACHE_BLOCKS)
+    {
+      GBytes *old = g_queue_pop_tail (&source->cache_order);
+      GHashTableIter iter;
+      gpointer key, value;
+
+      g_hash_table_iter_init (&iter, source->cache);
+      while (g_hash_table_iter_next (&iter, &key, &value))
+        if (value == old)
+          {
+            g_hash_table_iter_remove (&iter);
+            break;
+          }
+    }
+}
+
+/* Block @block of an inflate source, from the cache or inflated now.
+ * When it is missing, the missing blocks after it up to @last_block are
+ * inflated in the same pass: a read across blocks then costs one span of
+ * inflate, not one per block. */
 static GBytes *
 inflated_block (NpvSource  *source,
                 gint64      block,
+                gint64      last_block,
                 GError    **error)
 {
   guint64 start = (guint64) block * CACHE_BLOCK;
-  gsize len = MIN ((guint64) CACHE_BLOCK, source->size - start);
+  gint64 run_end = block;
+  g_autoptr(GBytes) run = NULL;
   GBytes *bytes;
+  gsize len;
   guint8 *data;
 
   g_mutex_lock (&source->cache_lock);
@@ -179,38 +210,43 @@ inflated_block (NpvSource  *source,
       g_queue_remove (&source->cache_order, bytes);
       g_queue_push_head (&source->cache_order, bytes);
     }
+  else
+    {
+      /* At most half the cache, so that the run does not evict itself. */
+      while (run_end < last_block && run_end - block + 1 < CACHE_BLOCKS / 2 &&
+             (guint64) (run_end + 1) * CACHE_BLOCK < source->size)
+        {
+          gint64 next = run_end + 1;
+
+          if (g_hash_table_contains (source->cache, &next))
+            break;
+          run_end = next;
+        }
+    }
   g_mutex_unlock (&source->cache_lock);
   if (bytes != NULL)
     return bytes;
 
   /* Inflate outside the lock: other threads go on meanwhile. */
-  data = g_malloc (len);
+  len = MIN ((guint64) (run_end - block + 1) * CACHE_BLOCK, source->size - start);
+  data = g_malloc (MAX (len, 1));
   if (!npv_inflate_index_read (source->inflate, start, data, len, NULL, error))
     {
       g_free (data);
       return NULL;
     }
-  bytes = g_bytes_new_take (data, len);
+  run = g_bytes_new_take (data, len);
 
   g_mutex_lock (&source->cache_lock);
-  if (!g_hash_table_contains (source->cache, &block))
+  for (gint64 b = run_end; b >= block; b--)
     {
-      g_hash_table_insert (source->cache, g_memdup2 (&block, sizeof block), g_bytes_ref (bytes));
-      g_queue_push_head (&source->cache_order, bytes);
-      while (g_queue_get_length (&source->cache_order) > CACHE_BLOCKS)
-        {
-          GBytes *old = g_queue_pop_tail (&source->cache_order);
-          GHashTableIter iter;
-          gpointer key, value;
+      gsize offset = (gsize) (b - block) * CACHE_BLOCK;
+      g_autoptr(GBytes) piece = g_bytes_new_from_bytes (run, offset, MIN ((gsize) CACHE_BLOCK, len - offset));
 
-          g_hash_table_iter_init (&iter, source->cache);
-          while (g_hash_table_iter_next (&iter, &key, &value))
-            if (value == old)
-              {
-                g_hash_table_iter_remove (&iter);
-                break;
-              }
-        }
+      /* The first block goes in last: most recently used. */
+      cache_insert_locked (source, b, piece);
+      if (b == block)
+        bytes = g_bytes_ref (piece);
     }
   g_mutex_unlock (&source->cache_lock);
   return bytes;
@@ -227,7 +263,8 @@ read_inflated (NpvSource  *source,
     {
       gint64 block = offset / CACHE_BLOCK;
       gsize within = offset % CACHE_BLOCK;
-      g_autoptr(GBytes) bytes = inflated_block (source, block, error);
+      g_autoptr(GBytes) bytes = inflated_block (source, block, (gint64) ((offset + len - 1) / CACHE_BLOCK),
+                                                error);
       gsize avail, n;
       const guint8 *data;
 
