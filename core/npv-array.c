@@ -120,7 +120,9 @@ npv_array_peek (const NpvArray  *array,
 {
   const guint8 *data = npv_source_get_data (array->source);
 
-  if (data != NULL)
+  /* A file is read, not touched through its mapping: if another program
+   * cuts it short meanwhile, that is an error here, not SIGBUS. */
+  if (data != NULL && npv_source_get_fd (array->source) < 0)
     return data + offset;
   if (!npv_source_read (array->source, offset, scratch, array->dtype->itemsize, error))
     return NULL;
@@ -740,8 +742,9 @@ npv_row_reader_fetch (NpvRowReader  *reader,
       return TRUE;
     }
 
-  /* Far apart: the mapping, where there is one... */
-  if (data != NULL)
+  /* Far apart: memory as it is (a file is read, never faulted in through
+   * its mapping, so that a file cut short gives an error)... */
+  if (data != NULL && npv_source_get_fd (source) < 0)
     {
       *items = data + row;
       *items_stride = stride;

@@ -63,8 +63,9 @@ NpvArray *npv_array_ref            (NpvArray        *array);
 void      npv_array_unref          (NpvArray        *array);
 
 /* The bytes of the item at @offset of the source (array->offset for item
- * [0, 0, ...]): in the mapping, or read into @scratch (itemsize bytes)
- * where there is none. %NULL with an error if it cannot be read. */
+ * [0, 0, ...]): in place for memory, read into @scratch (itemsize bytes)
+ * for files and compressed data. %NULL with an error if it cannot be read
+ * (a file cut short since it was opened gives an error, never SIGBUS). */
 const guint8 *npv_array_peek       (const NpvArray  *array,
                                     gint64           offset,
                                     guint8          *scratch,
@@ -121,8 +122,8 @@ gboolean  npv_row_iter_next        (NpvRowIter      *iter,
  * close together are read into a buffer with npv_source_read(): on a
  * page-cached file that beats faulting the mapping in page by page, a file
  * cut short gives an error rather than a signal, and compressed sources
- * have no mapping at all. Items far apart come from the mapping, or one by
- * one where there is none. */
+ * have no mapping at all. Items far apart are read one by one (memory
+ * sources hand them out in place). */
 typedef struct
 {
   const NpvArray *array;

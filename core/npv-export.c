@@ -153,11 +153,19 @@ write_npy (NpvArray      *array,
     {
       NpvSource *source = array->source;
       int fd = npv_source_get_fd (source);
-      const guint8 *data = npv_source_get_data (source);
+      /* Files are read, never faulted in through their mapping. */
+      const guint8 *data = fd < 0 ? npv_source_get_data (source) : NULL;
       guint64 total = (guint64) array->count * itemsize;
 
       if (fd >= 0 && sink->writer != NULL)
-        return npv_writer_copy_range (sink->writer, fd, array->offset, total, error);
+        {
+          if (npv_writer_copy_range (sink->writer, fd, array->offset, total, error))
+            return TRUE;
+          /* The writer knows only where it writes: say which file changed. */
+          if (error != NULL && g_error_matches (*error, NPV_ERROR, NPV_ERROR_TRUNCATED))
+            g_prefix_error (error, "%s: ", npv_source_get_name (source));
+          return FALSE;
+        }
 
       if (data == NULL)
         buffer = g_malloc (GATHER_BUFFER);
