@@ -428,6 +428,30 @@ read_progress (guint64  done,
   return TRUE;
 }
 
+/* On a worker: the member's values (indexed once, if compressed) with
+ * @slice applied; %NULL with @error set. */
+static NpvArray *
+open_member_values (NpvFile            *file,
+                    const NpvMember    *member,
+                    const char         *slice,
+                    GCancellable       *cancellable,
+                    gboolean          (*progress) (guint64, guint64, gpointer),
+                    gpointer            user_data,
+                    GError            **error)
+{
+  g_autoptr(NpvArray) array = NULL;
+  NpvIndex index;
+
+  if (!npv_file_build_index (file, member, cancellable, progress, user_data, error))
+    return NULL;
+  array = npv_file_open_array (file, member, error);
+  if (array == NULL || slice == NULL || slice[0] == '\0')
+    return g_steal_pointer (&array);
+  if (!npv_index_parse (slice, &index, error))
+    return NULL;
+  return npv_array_apply_index (array, &index, error);
+}
+
 /* Runs on a worker: touches only core objects. */
 static void
 read_in_thread (GTask        *task,
@@ -441,22 +465,7 @@ read_in_thread (GTask        *task,
   g_autoptr(NpvArray) array = NULL;
   g_autoptr(GString) text = g_string_new (NULL);
 
-  if (!npv_file_build_index (job->file, job->member, cancellable, read_progress, job, &error))
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-  array = npv_file_open_array (job->file, job->member, &error);
-  if (array != NULL && job->slice != NULL && job->slice[0] != '\0')
-    {
-      NpvIndex index;
-      NpvArray *view = NULL;
-
-      if (npv_index_parse (job->slice, &index, &error))
-        view = npv_array_apply_index (array, &index, &error);
-      g_clear_pointer (&array, npv_array_unref);
-      array = view;
-    }
+  array = open_member_values (job->file, job->member, job->slice, cancellable, read_progress, job, &error);
   if (array == NULL || !npv_array_print (text, array, &options, &error))
     {
       g_task_return_error (task, g_steal_pointer (&error));
@@ -2001,22 +2010,7 @@ export_in_thread (GTask        *task,
   NpvExportFormat format = NPV_EXPORT_NPY;
 
   npv_export_format_from_path (job->path, &format);
-  if (!npv_file_build_index (job->file, job->member, cancellable, NULL, NULL, &error))
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-  array = npv_file_open_array (job->file, job->member, &error);
-  if (array != NULL && job->slice != NULL && job->slice[0] != '\0')
-    {
-      NpvIndex index;
-      NpvArray *view = NULL;
-
-      if (npv_index_parse (job->slice, &index, &error))
-        view = npv_array_apply_index (array, &index, &error);
-      g_clear_pointer (&array, npv_array_unref);
-      array = view;
-    }
+  array = open_member_values (job->file, job->member, job->slice, cancellable, NULL, NULL, &error);
   /* The file chooser asked before an existing file is replaced. */
   if (array == NULL ||
       !npv_export_array (array, job->path, format, NPV_EXPORT_OVERWRITE, cancellable, &error))
