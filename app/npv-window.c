@@ -1978,14 +1978,14 @@ toggle_state (GSimpleAction *action,
 }
 
 /* ------------------------------------------------------------------ */
-/* Export of the member shown (the app's export with selections comes
- * with the grid). */
+/* Export of the selection, the plane or the whole member */
 
 typedef struct
 {
   NpvFile *file;
   const NpvMember *member;
   char *slice;
+  NpvArray *view;              /* what to write; NULL: the member with slice */
   char *path;
 } ExportJob;
 
@@ -1993,6 +1993,7 @@ static void
 export_job_free (ExportJob *job)
 {
   g_clear_pointer (&job->file, npv_file_unref);
+  g_clear_pointer (&job->view, npv_array_unref);
   g_free (job->slice);
   g_free (job->path);
   g_free (job);
@@ -2010,7 +2011,9 @@ export_in_thread (GTask        *task,
   NpvExportFormat format = NPV_EXPORT_NPY;
 
   npv_export_format_from_path (job->path, &format);
-  array = open_member_values (job->file, job->member, job->slice, cancellable, NULL, NULL, &error);
+  array = job->view != NULL ? npv_array_ref (job->view)
+                            : open_member_values (job->file, job->member, job->slice, cancellable,
+                                                  NULL, NULL, &error);
   /* The file chooser asked before an existing file is replaced. */
   if (array == NULL ||
       !npv_export_array (array, job->path, format, NPV_EXPORT_OVERWRITE, cancellable, &error))
@@ -2020,6 +2023,75 @@ export_in_thread (GTask        *task,
     }
   g_task_return_boolean (task, TRUE);
 }
+
+/* The view of the grid's selection (all fields of records, or the one
+ * field when the selection lies in one), or %NULL. */
+static NpvArray *
+selection_view (NpvWindow *self)
+{
+  g_autoptr(NpvArray) plane = NULL;
+  g_autofree char *text = NULL;
+  gint64 r0, c0, r1, c1;
+  guint l = grid_leaves (self);
+  NpvIndex index;
+  NpvArray *view;
+
+  if (self->array == NULL || (plane = npv_plane_apply (&self->plane, self->array, NULL)) == NULL)
+    return NULL;
+  npv_grid_get_selection (self->grid, &r0, &c0, &r1, &c1);
+  text = g_strdup_printf ("%" G_GINT64_FORMAT ":%" G_GINT64_FORMAT ", %" G_GINT64_FORMAT ":%" G_GINT64_FORMAT,
+                          r0, r1 + 1, c0 / l, c1 / l + 1);
+  if (!npv_index_parse (text, &index, NULL) || (view = npv_array_apply_index (plane, &index, NULL)) == NULL)
+    return NULL;
+  /* A 1-D array's plane is one column: keep its one dimension. */
+  if (self->array->ndim == 1 && view->ndim == 2)
+    {
+      g_autoptr(NpvArray) two = view;
+
+      view = npv_array_apply_index (two, &(NpvIndex) { 2, { { .kind = NPV_INDEX_SLICE },
+                                                            { .kind = NPV_INDEX_INTEGER, .value = 0 } } },
+                                    NULL);
+    }
+  if (view != NULL && l > 1 && c0 % l == c1 % l && c1 - c0 < (gint64) l)
+    {
+      g_autoptr(GArray) leaves = npv_dtype_collect_leaves (self->array->dtype);
+      const char *name = g_array_index (leaves, NpvLeaf, c0 % l).name;
+      NpvArray *field = strchr (name, '[') == NULL ? npv_array_select_field (view, name, NULL) : NULL;
+
+      if (field != NULL)
+        {
+          npv_array_unref (view);
+          view = field;
+        }
+    }
+  return view;
+}
+
+/* The values @what ("selection", "plane"; else the member) names, or
+ * %NULL for the member read afresh. */
+static NpvArray *
+export_view (NpvWindow  *self,
+             const char *what)
+{
+  if (g_strcmp0 (what, "selection") == 0)
+    return selection_view (self);
+  if (g_strcmp0 (what, "plane") == 0 && self->array != NULL)
+    return npv_plane_apply (&self->plane, self->array, NULL);
+  return self->array != NULL ? npv_array_ref (self->array) : NULL;
+}
+
+static char *
+export_choice_label (const char     *what,
+                     const char     *expression,
+                     const NpvArray *view)
+{
+  g_autofree char *size = g_format_size_full ((guint64) view->count * view->dtype->itemsize,
+                                              G_FORMAT_SIZE_IEC_UNITS);
+
+  /* Translators: "Selection: a[3:5, :] (1.2 KiB)" */
+  return g_strdup_printf (_("%s: %s (%s)"), what, expression, size);
+}
+
 
 static void
 export_done (GObject      *object,
@@ -2056,12 +2128,14 @@ export_response (GtkNativeDialog *dialog,
   if (response == GTK_RESPONSE_ACCEPT && self->member != NULL && self->npv_file != NULL)
     {
       g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      const char *what = gtk_file_chooser_get_choice (GTK_FILE_CHOOSER (dialog), "what");
       g_autoptr(GTask) task = NULL;
       ExportJob *job = g_new0 (ExportJob, 1);
 
       job->file = npv_file_ref (self->npv_file);
       job->member = self->member;
       job->slice = g_strdup (self->slice);
+      job->view = export_view (self, what);
       job->path = g_file_get_path (file);
       set_busy (self, _("Exporting"));
       task = g_task_new (NULL, self->read_cancellable, export_done, weak_window_new (self));
@@ -2093,6 +2167,42 @@ export_activated (GtkWidget  *widget,
   chooser = gtk_file_chooser_native_new (_("Export Values"), GTK_WINDOW (self),
                                          GTK_FILE_CHOOSER_ACTION_SAVE, _("_Export"), _("_Cancel"));
   gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), name);
+
+  /* What to write, each with its numpy expression and its size as .npy;
+   * the format follows the name: .npy, .csv or .tsv. */
+  if (self->array != NULL)
+    {
+      g_autoptr(NpvArray) selection = selection_view (self);
+      g_autoptr(NpvArray) plane = npv_plane_apply (&self->plane, self->array, NULL);
+      g_autofree char *selection_text = NULL;
+      g_autofree char *plane_text = NULL;
+      g_autofree char *member_text = NULL;
+      g_autofree char *selection_expr = selection_expression (self);
+      g_autofree char *plane_expr = npv_plane_to_expression (&self->plane, "a");
+      g_autofree char *member_expr = self->slice != NULL ? g_strdup_printf ("a[%s]", self->slice)
+                                                         : g_strdup ("a");
+      const char *ids[4] = { NULL, };
+      const char *labels[4] = { NULL, };
+      guint n = 0;
+
+      if (selection != NULL)
+        {
+          selection_text = export_choice_label (_("Selection"), selection_expr, selection);
+          ids[n] = "selection";
+          labels[n++] = selection_text;
+        }
+      if (plane != NULL && self->array->ndim > 2)
+        {
+          plane_text = export_choice_label (_("Plane"), plane_expr, plane);
+          ids[n] = "plane";
+          labels[n++] = plane_text;
+        }
+      member_text = export_choice_label (_("Whole member"), member_expr, self->array);
+      ids[n] = "member";
+      labels[n++] = member_text;
+      gtk_file_chooser_add_choice (GTK_FILE_CHOOSER (chooser), "what", _("Export"), ids, labels);
+      gtk_file_chooser_set_choice (GTK_FILE_CHOOSER (chooser), "what", ids[0]);
+    }
   g_signal_connect (chooser, "response", G_CALLBACK (export_response), g_object_ref (self));
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
 }
@@ -2459,4 +2569,32 @@ npv_window_set_filter (NpvWindow  *self,
   gtk_editable_set_text (GTK_EDITABLE (self->member_filter), text);
   /* The entry reports changes after a delay; tests want them now. */
   filter_changed (self->member_filter, self);
+}
+
+NpvGrid *
+npv_window_get_grid (NpvWindow *self)
+{
+  g_return_val_if_fail (NPV_IS_WINDOW (self), NULL);
+  return self->grid;
+}
+
+gboolean
+npv_window_export (NpvWindow   *self,
+                   const char  *what,
+                   const char  *path,
+                   GError     **error)
+{
+  g_autoptr(NpvArray) view = NULL;
+  NpvExportFormat format = NPV_EXPORT_NPY;
+
+  g_return_val_if_fail (NPV_IS_WINDOW (self), FALSE);
+
+  view = export_view (self, what);
+  if (view == NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, _("There are no values to export"));
+      return FALSE;
+    }
+  npv_export_format_from_path (path, &format);
+  return npv_export_array (view, path, format, NPV_EXPORT_FLAGS_NONE, NULL, error);
 }

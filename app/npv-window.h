@@ -8,6 +8,7 @@
 #include <gtk/gtk.h>
 
 #include "npv-application.h"
+#include "npv-grid.h"
 
 G_BEGIN_DECLS
 
@@ -43,5 +44,13 @@ gboolean    npv_window_select_member    (NpvWindow      *self,
                                          const char     *name);
 void        npv_window_set_filter       (NpvWindow      *self,
                                          const char     *text);
+NpvGrid    *npv_window_get_grid         (NpvWindow      *self);
+/* Writes @what ("selection", "plane" or "member") of the values shown to
+ * @path, as the Export dialog does (format from the name; an existing
+ * file is not replaced). */
+gboolean    npv_window_export           (NpvWindow      *self,
+                                         const char     *what,
+                                         const char     *path,
+                                         GError        **error);
 
 G_END_DECLS

@@ -520,6 +520,17 @@ def main():
     # Its values too: the last ones are read from far into the member.
     case('big.npz', zip_members(path_of('big.npz'), {'big': big}), select_all=False)
 
+    # Export from the window: a 3-D array and what np.save writes for the
+    # selection a[0, 1:4, 2:5], the plane a[0] and the whole of it; and a
+    # record array with a selection inside one field.
+    cube = (np.arange(2 * 5 * 7).reshape(2, 5, 7) * 1.5 - 7).astype('>f4')
+    np.save(path_of('export-3d.npy'), cube)
+    np.save(path_of('export-3d-selection.npy'), cube[0, 1:4, 2:5])
+    np.save(path_of('export-3d-plane.npy'), cube[0, :, :])
+    recs = np.array([(i, i * 0.25) for i in range(6)], dtype=[('i', '<i4'), ('x', '<f8')])
+    np.save(path_of('export-rec.npy'), recs)
+    np.save(path_of('export-rec-selection.npy'), recs[1:4]['x'])
+
     with open(path_of('manifest.txt'), 'w', encoding='utf-8') as fp:
         fp.write('# made by gen-window-files.py: see there\n')
         for line in lines:

@@ -804,6 +804,71 @@ isolate_home (int    argc,
     }
 }
 
+/* Exports from the window equal what np.save writes for the same
+ * expression (made by gen-window-files.py). */
+static void
+check_export (NpvWindow  *window,
+              const char *what,
+              const char *dir,
+              const char *expected)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = g_build_filename (dir, "out.npy", NULL);
+  g_autofree char *want_path = files_path (expected);
+  g_autofree char *got = NULL;
+  g_autofree char *want = NULL;
+  gsize got_len, want_len;
+
+  g_remove (out);
+  if (!npv_window_export (window, what, out, &error))
+    {
+      fail ("export of the %s: %s", what, error->message);
+      return;
+    }
+  g_file_get_contents (out, &got, &got_len, NULL);
+  g_file_get_contents (want_path, &want, &want_len, NULL);
+  if (got == NULL || want == NULL || got_len != want_len || memcmp (got, want, got_len) != 0)
+    fail ("export of the %s differs from np.save's %s", what, expected);
+  g_remove (out);
+}
+
+static void
+test_export (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp (NULL, &error);
+  g_autofree char *cube = files_path ("export-3d.npy");
+  g_autofree char *recs = files_path ("export-rec.npy");
+  NpvWindow *window;
+  NpvGrid *grid;
+
+  g_assert_no_error (error);
+  window = open_window (cube);
+  if (wait_settled (window, "export-3d.npy"))
+    {
+      grid = npv_window_get_grid (window);
+      npv_grid_set_cursor (grid, 1, 2, FALSE);
+      npv_grid_set_cursor (grid, 3, 4, TRUE);
+      check_export (window, "selection", dir, "export-3d-selection.npy");
+      check_export (window, "plane", dir, "export-3d-plane.npy");
+      check_export (window, "member", dir, "export-3d.npy");
+    }
+  gtk_window_destroy (GTK_WINDOW (window));
+
+  /* Rows 1..3 of the field x (grid columns: i, x). */
+  window = open_window (recs);
+  if (wait_settled (window, "export-rec.npy"))
+    {
+      grid = npv_window_get_grid (window);
+      npv_grid_set_cursor (grid, 1, 1, FALSE);
+      npv_grid_set_cursor (grid, 3, 1, TRUE);
+      check_export (window, "selection", dir, "export-rec-selection.npy");
+    }
+  gtk_window_destroy (GTK_WINDOW (window));
+  iterate_for (0.1);
+  g_assert_cmpint (g_rmdir (dir), ==, 0);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -841,6 +906,7 @@ main (int    argc,
   g_test_add_func ("/window/close-while-opening", test_close_while_opening);
   g_test_add_func ("/window/close-while-indexing", test_close_while_indexing);
   g_test_add_func ("/window/reload", test_reload);
+  g_test_add_func ("/window/export", test_export);
   status = g_test_run ();
   g_strfreev (manifest);
   g_hash_table_unref (facts);
