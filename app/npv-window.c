@@ -560,9 +560,13 @@ update_status (NpvWindow *self,
   value = npv_grid_peek_text (self->grid, row, col);
   npv_grid_get_selection (self->grid, &r0, &c0, &r1, &c1);
   if (r0 != r1 || c0 != c1)
-    /* Translators: the size of the selection, rows × columns */
-    selection = g_strdup_printf (_("   ·   selection %" G_GINT64_FORMAT " × %" G_GINT64_FORMAT),
-                                 r1 - r0 + 1, c1 - c0 + 1);
+    {
+      g_autofree char *rows = g_strdup_printf ("%" G_GINT64_FORMAT, r1 - r0 + 1);
+      g_autofree char *cols = g_strdup_printf ("%" G_GINT64_FORMAT, c1 - c0 + 1);
+
+      /* Translators: the size of the selection, rows × columns */
+      selection = g_strdup_printf (_("   ·   selection %s × %s"), rows, cols);
+    }
   {
     g_autofree char *text = g_strdup_printf ("%s = %s%s", index, value != NULL ? value : "…",
                                              selection != NULL ? selection : "");
@@ -682,7 +686,8 @@ axis_dropdown (NpvWindow *self,
   for (guint k = 0; k < self->array->ndim; k++)
     {
       /* Translators: an axis of an array and its length, "axis 2 (64)" */
-      g_autofree char *name = g_strdup_printf (_("axis %u (%" G_GINT64_FORMAT ")"), k, self->array->shape[k]);
+      g_autofree char *length = g_strdup_printf ("%" G_GINT64_FORMAT, self->array->shape[k]);
+      g_autofree char *name = g_strdup_printf (_("axis %u (%s)"), k, length);
 
       gtk_string_list_append (names, name);
     }
