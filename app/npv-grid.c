@@ -43,6 +43,13 @@ typedef struct
 
 typedef struct
 {
+  gint64 col;
+  int width;
+  double shift_before;         /* sum of (width - natural width) of the columns before */
+} ColumnWidth;
+
+typedef struct
+{
   TileKey key;
   NpvTile *tile;               /* NULL while it is made */
   char *error;                 /* why it could not be made */
@@ -77,6 +84,9 @@ struct _NpvGrid
   int *leaf_widths;            /* one per leaf (or one for plain dtypes) */
   int *leaf_x;                 /* their offsets inside a group */
   int group_width;
+  /* Columns the user resized, by column; each with the width the columns
+   * before it gained or lost, so that positions stay a binary search. */
+  GArray *widths;              /* ColumnWidth */
 
   gint64 cursor_row, cursor_col;
   gint64 anchor_row, anchor_col;
@@ -84,7 +94,7 @@ struct _NpvGrid
   gint64 hover_row, hover_col;
 
   /* resizing a column edge */
-  int resize_leaf;             /* -1 when not resizing */
+  gint64 resize_col;           /* -1 when not resizing */
   int resize_start_width;
 
   GHashTable *tiles;           /* TileKey -> TileEntry */
@@ -323,26 +333,91 @@ leaf_dtype (NpvGrid *self,
   return self->plane->dtype;
 }
 
+static int
+natural_width (NpvGrid *self,
+               gint64   col)
+{
+  return self->leaf_widths[col % n_leaves (self)];
+}
+
+/* The first resized column at or after @col. */
+static guint
+width_index (NpvGrid *self,
+             gint64   col)
+{
+  guint lo = 0, hi = self->widths->len;
+
+  while (lo < hi)
+    {
+      guint mid = (lo + hi) / 2;
+
+      if (g_array_index (self->widths, ColumnWidth, mid).col < col)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+  return lo;
+}
+
+/* How much wider the resized columns before @col made the grid. */
+static double
+shift_before (NpvGrid *self,
+              gint64   col)
+{
+  guint k = width_index (self, col);
+  const ColumnWidth *w;
+
+  if (k == 0)
+    return 0;
+  w = &g_array_index (self->widths, ColumnWidth, k - 1);
+  return w->shift_before + w->width - natural_width (self, w->col);
+}
+
 static double
 col_x (NpvGrid *self,
        gint64   col)
 {
   guint l = n_leaves (self);
 
-  return (double) (col / l) * self->group_width + self->leaf_x[col % l];
+  return (double) (col / l) * self->group_width + self->leaf_x[col % l] + shift_before (self, col);
 }
 
 static int
 col_width (NpvGrid *self,
            gint64   col)
 {
-  return self->leaf_widths[col % n_leaves (self)];
+  guint k = width_index (self, col);
+
+  if (k < self->widths->len && g_array_index (self->widths, ColumnWidth, k).col == col)
+    return g_array_index (self->widths, ColumnWidth, k).width;
+  return natural_width (self, col);
+}
+
+/* The column at @x (content coordinates): the last one starting at or
+ * before it. */
+static gint64
+col_at (NpvGrid *self,
+        double   x)
+{
+  gint64 lo = 0, hi = MAX (n_columns (self) - 1, 0);
+
+  while (lo < hi)
+    {
+      gint64 mid = lo + (hi - lo + 1) / 2;
+
+      if (col_x (self, mid) <= x)
+        lo = mid;
+      else
+        hi = mid - 1;
+    }
+  return lo;
 }
 
 static double
 content_width (NpvGrid *self)
 {
-  return self->plane != NULL ? (double) self->plane->shape[1] * self->group_width : 0;
+  return self->plane != NULL ? (double) self->plane->shape[1] * self->group_width +
+                               shift_before (self, G_MAXINT64) : 0;
 }
 
 static double
@@ -422,6 +497,7 @@ measure (NpvGrid *self)
   int x = 0;
 
   clear_header_nodes (self);
+  g_array_set_size (self->widths, 0);
   one = new_layout (self, "0");
 
   pango_layout_get_size (one, &w, &h1);
@@ -453,19 +529,31 @@ measure (NpvGrid *self)
 }
 
 static void
-set_leaf_width (NpvGrid *self,
-                guint    leaf,
-                int      width)
+set_column_width (NpvGrid *self,
+                  gint64   col,
+                  int      width)
 {
-  int x = 0;
+  guint k = width_index (self, col);
+  ColumnWidth entry = { col, MAX (width, 2 * PAD + self->digit_width), 0 };
 
-  self->leaf_widths[leaf] = MAX (width, 2 * PAD + self->digit_width);
-  for (guint i = 0; i < n_leaves (self); i++)
+  if (k < self->widths->len && g_array_index (self->widths, ColumnWidth, k).col == col)
+    g_array_index (self->widths, ColumnWidth, k).width = entry.width;
+  else
+    g_array_insert_val (self->widths, k, entry);
+  /* The shifts after it change. */
+  for (guint i = k; i < self->widths->len; i++)
     {
-      self->leaf_x[i] = x;
-      x += self->leaf_widths[i];
+      ColumnWidth *w = &g_array_index (self->widths, ColumnWidth, i);
+
+      if (i == 0)
+        w->shift_before = 0;
+      else
+        {
+          const ColumnWidth *prev = &g_array_index (self->widths, ColumnWidth, i - 1);
+
+          w->shift_before = prev->shift_before + prev->width - natural_width (self, prev->col);
+        }
     }
-  self->group_width = MAX (x, 1);
   /* Laid-out text was cut to the old width. */
   clear_tiles (self);
   clear_header_nodes (self);
@@ -502,13 +590,10 @@ visible_range (NpvGrid *self,
 {
   double v = self->vadjustment != NULL ? gtk_adjustment_get_value (self->vadjustment) : 0;
   double h = self->hadjustment != NULL ? gtk_adjustment_get_value (self->hadjustment) : 0;
-  guint l = n_leaves (self);
-  gint64 last_col = n_columns (self) - 1;
-
   *row0 = CLAMP ((gint64) (v / self->row_height), 0, MAX (n_rows (self) - 1, 0));
   *row1 = CLAMP ((gint64) ((v + view_height (self)) / self->row_height), 0, MAX (n_rows (self) - 1, 0));
-  *col0 = CLAMP ((gint64) (h / self->group_width) * l, 0, MAX (last_col, 0));
-  *col1 = CLAMP (((gint64) ((h + view_width (self)) / self->group_width) + 1) * l - 1, 0, MAX (last_col, 0));
+  *col0 = col_at (self, h);
+  *col1 = col_at (self, h + view_width (self));
 }
 
 static gboolean
@@ -1186,25 +1271,18 @@ cell_at (NpvGrid *self,
 {
   double cx = x - self->row_header_width + gtk_adjustment_get_value (self->hadjustment);
   double cy = y - self->header_height + gtk_adjustment_get_value (self->vadjustment);
-  guint l = n_leaves (self);
-  gint64 group;
-  int in_group;
-
   if (self->plane == NULL || cx < 0 || cy < 0)
     return FALSE;
   *row = (gint64) (cy / self->row_height);
-  group = (gint64) (cx / self->group_width);
-  in_group = (int) (cx - (double) group * self->group_width);
-  *col = group * l;
-  for (guint i = 0; i + 1 < l && in_group >= self->leaf_x[i] + self->leaf_widths[i]; i++)
-    (*col)++;
+  *col = col_at (self, cx);
   *row = MIN (*row, n_rows (self) - 1);
   *col = MIN (*col, n_columns (self) - 1);
   return *row >= 0 && *col >= 0;
 }
 
-/* The leaf whose right edge is within a few pixels of @x in the header. */
-static int
+/* The column whose right edge is within a few pixels of @x in the
+ * header, or -1. */
+static gint64
 edge_at (NpvGrid *self,
          double   x)
 {
@@ -1215,7 +1293,7 @@ edge_at (NpvGrid *self,
     return -1;
   for (gint64 c = MAX (col - 1, 0); c <= col; c++)
     if (fabs (col_x (self, c) + col_width (self, c) - cx) <= 4)
-      return (int) (c % n_leaves (self));
+      return c;
   return -1;
 }
 
@@ -1275,9 +1353,9 @@ drag_begin (GtkGestureDrag *gesture,
             double          y,
             NpvGrid        *self)
 {
-  self->resize_leaf = y < self->header_height ? edge_at (self, x) : -1;
-  if (self->resize_leaf >= 0)
-    self->resize_start_width = self->leaf_widths[self->resize_leaf];
+  self->resize_col = y < self->header_height ? edge_at (self, x) : -1;
+  if (self->resize_col >= 0)
+    self->resize_start_width = col_width (self, self->resize_col);
 }
 
 static void
@@ -1290,9 +1368,9 @@ drag_update (GtkGestureDrag *gesture,
   gint64 row, col;
 
   gtk_gesture_drag_get_start_point (gesture, &x, &y);
-  if (self->resize_leaf >= 0)
+  if (self->resize_col >= 0)
     {
-      set_leaf_width (self, self->resize_leaf, self->resize_start_width + (int) dx);
+      set_column_width (self, self->resize_col, self->resize_start_width + (int) dx);
       return;
     }
   if (y >= self->header_height && x >= self->row_header_width &&
@@ -1306,7 +1384,7 @@ drag_end (GtkGestureDrag *gesture,
           double          dy,
           NpvGrid        *self)
 {
-  self->resize_leaf = -1;
+  self->resize_col = -1;
 }
 
 static void
@@ -1598,6 +1676,29 @@ npv_grid_set_number_format (NpvGrid               *self,
   schedule_update (self);
 }
 
+void
+npv_grid_set_column_width (NpvGrid *self,
+                           gint64   col,
+                           int      width)
+{
+  g_return_if_fail (NPV_IS_GRID (self));
+
+  if (self->plane != NULL && col >= 0 && col < n_columns (self))
+    set_column_width (self, col, width);
+}
+
+void
+npv_grid_get_column_extent (NpvGrid *self,
+                            gint64   col,
+                            double  *x,
+                            int     *width)
+{
+  g_return_if_fail (NPV_IS_GRID (self));
+
+  *x = col_x (self, col);
+  *width = col_width (self, col);
+}
+
 gint64
 npv_grid_get_n_rows (NpvGrid *self)
 {
@@ -1741,6 +1842,7 @@ npv_grid_finalize (GObject *object)
   g_clear_pointer (&self->tabular, pango_attr_list_unref);
   g_free (self->leaf_widths);
   g_free (self->leaf_x);
+  g_clear_pointer (&self->widths, g_array_unref);
   G_OBJECT_CLASS (npv_grid_parent_class)->finalize (object);
 }
 
@@ -1817,8 +1919,9 @@ npv_grid_init (NpvGrid *self)
   self->tiles = g_hash_table_new_full (tile_key_hash, tile_key_equal, NULL,
                                        (GDestroyNotify) tile_entry_free);
   self->leaves = g_array_new (FALSE, FALSE, sizeof (NpvLeaf));
-  self->resize_leaf = -1;
+  self->resize_col = -1;
   self->copy_cancellable = g_cancellable_new ();
+  self->widths = g_array_new (FALSE, FALSE, sizeof (ColumnWidth));
   self->row_header_nodes = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free,
                                                   (GDestroyNotify) gsk_render_node_unref);
   self->column_header_nodes = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free,

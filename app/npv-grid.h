@@ -36,6 +36,17 @@ void        npv_grid_set_shading_range (NpvGrid               *self,
                                         double                 lo,
                                         double                 hi);
 
+/* One column's width in pixels, as dragging its header's edge sets it
+ * (until the next plane). */
+void        npv_grid_set_column_width  (NpvGrid               *self,
+                                        gint64                 col,
+                                        int                    width);
+/* Where a column starts in the grid's content (pixels) and its width. */
+void        npv_grid_get_column_extent (NpvGrid               *self,
+                                        gint64                 col,
+                                        double                *x,
+                                        int                   *width);
+
 gint64      npv_grid_get_n_rows        (NpvGrid               *self);
 /* Grid columns: array columns times leaf fields for records. */
 gint64      npv_grid_get_n_columns     (NpvGrid               *self);

@@ -996,6 +996,44 @@ test_dispose (void)
 
 /* ------------------------------------------------------------------ */
 
+/* Resizing one column moves only the columns after it, and the cells
+ * still show their own values. */
+static void
+test_column_width (void)
+{
+  g_autoptr(View) view = view_new ();
+  g_autoptr(GPtrArray) texts = g_ptr_array_new_with_free_func (g_free);
+  double x4, x5, x6, x6_after, x4_after, x5_after;
+  int w5, w5_after;
+
+  if (!view_open (view, "plain.npy", NULL, FALSE) || !view_apply_plane (view))
+    return;
+  for (gint64 c = 3; c <= 8; c++)
+    g_ptr_array_add (texts, g_strdup (view_show_cell (view, 2, c)));
+  npv_grid_get_column_extent (view->grid, 4, &x4, &w5);
+  npv_grid_get_column_extent (view->grid, 6, &x6, &w5);
+  npv_grid_get_column_extent (view->grid, 5, &x5, &w5);
+
+  npv_grid_set_column_width (view->grid, 5, w5 + 120);
+  npv_grid_get_column_extent (view->grid, 4, &x4_after, &w5_after);
+  npv_grid_get_column_extent (view->grid, 5, &x5_after, &w5_after);
+  if (x4_after != x4 || x5_after != x5 || w5_after != w5 + 120)
+    fail ("column 5 resized to %d: columns 4 and 5 start at %g and %g (were %g, %g), width %d",
+          w5 + 120, x4_after, x5_after, x4, x5, w5_after);
+  npv_grid_get_column_extent (view->grid, 6, &x6_after, &w5_after);
+  if (x6_after != x6 + 120)
+    fail ("column 6 starts at %g after column 5 grew by 120, was %g", x6_after, x6);
+
+  for (gint64 c = 3; c <= 8; c++)
+    {
+      const char *text = view_show_cell (view, 2, c);
+
+      if (g_strcmp0 (text, g_ptr_array_index (texts, c - 3)) != 0)
+        fail ("after resizing, cell (2, %" G_GINT64_FORMAT ") shows '%s', before '%s'", c, text,
+              (const char *) g_ptr_array_index (texts, c - 3));
+    }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -1014,6 +1052,7 @@ main (int    argc,
       g_test_add_data_func (path, c, test_case);
     }
   g_test_add_func ("/grid/stale-plane", test_stale_plane);
+  g_test_add_func ("/grid/column-width", test_column_width);
   g_test_add_func ("/grid/dispose", test_dispose);
   return g_test_run ();
 }
