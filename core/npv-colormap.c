@@ -1,0 +1,265 @@
+/* npv-colormap.c: values to colours, as matplotlib maps them
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "npv-colormap.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "npv-colormap-data.h"
+
+typedef struct
+{
+  const char *name;
+  const guint8 *table;
+  guint size;
+} MapInfo;
+
+static const MapInfo maps[NPV_N_COLORMAPS] = {
+  [NPV_COLORMAP_VIRIDIS] = { "viridis", lut_viridis, G_N_ELEMENTS (lut_viridis) / 3 },
+  [NPV_COLORMAP_MAGMA] = { "magma", lut_magma, G_N_ELEMENTS (lut_magma) / 3 },
+  [NPV_COLORMAP_INFERNO] = { "inferno", lut_inferno, G_N_ELEMENTS (lut_inferno) / 3 },
+  [NPV_COLORMAP_PLASMA] = { "plasma", lut_plasma, G_N_ELEMENTS (lut_plasma) / 3 },
+  [NPV_COLORMAP_CIVIDIS] = { "cividis", lut_cividis, G_N_ELEMENTS (lut_cividis) / 3 },
+  [NPV_COLORMAP_GRAY] = { "gray", lut_gray, G_N_ELEMENTS (lut_gray) / 3 },
+  [NPV_COLORMAP_COOLWARM] = { "coolwarm", lut_coolwarm, G_N_ELEMENTS (lut_coolwarm) / 3 },
+  [NPV_COLORMAP_TWILIGHT] = { "twilight", lut_twilight, G_N_ELEMENTS (lut_twilight) / 3 },
+};
+
+static const char * const scale_names[NPV_N_SCALES] = {
+  [NPV_SCALE_LINEAR] = "linear",
+  [NPV_SCALE_LOG] = "log",
+  [NPV_SCALE_SYMLOG] = "symlog",
+  [NPV_SCALE_SQRT] = "sqrt",
+};
+
+const char *
+npv_colormap_get_name (NpvColormap map)
+{
+  g_return_val_if_fail (map < NPV_N_COLORMAPS, NULL);
+  return maps[map].name;
+}
+
+gboolean
+npv_colormap_from_name (const char  *name,
+                        NpvColormap *map)
+{
+  for (guint i = 0; i < NPV_N_COLORMAPS; i++)
+    if (g_strcmp0 (name, maps[i].name) == 0)
+      {
+        *map = i;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+const guint8 *
+npv_colormap_get_table (NpvColormap map)
+{
+  g_return_val_if_fail (map < NPV_N_COLORMAPS, NULL);
+  return maps[map].table;
+}
+
+guint
+npv_colormap_get_size (NpvColormap map)
+{
+  g_return_val_if_fail (map < NPV_N_COLORMAPS, 0);
+  return maps[map].size;
+}
+
+const char *
+npv_scale_get_name (NpvScale scale)
+{
+  g_return_val_if_fail (scale < NPV_N_SCALES, NULL);
+  return scale_names[scale];
+}
+
+gboolean
+npv_scale_from_name (const char *name,
+                     NpvScale   *scale)
+{
+  for (guint i = 0; i < NPV_N_SCALES; i++)
+    if (g_strcmp0 (name, scale_names[i]) == 0)
+      {
+        *scale = i;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+static double
+symlog (double v,
+        double linthresh)
+{
+  return copysign (log10 (1.0 + fabs (v) / linthresh), v);
+}
+
+static double
+symlog_inverse (double y,
+                double linthresh)
+{
+  return copysign ((pow (10.0, fabs (y)) - 1.0) * linthresh, y);
+}
+
+static double
+linthresh_of (const NpvColorScale *cs)
+{
+  if (cs->linthresh > 0 && isfinite (cs->linthresh))
+    return cs->linthresh;
+  /* A thousandth of the larger end: three decades of log either side. */
+  return MAX (MAX (fabs (cs->lo), fabs (cs->hi)) * 1e-3, G_MINDOUBLE);
+}
+
+gboolean
+npv_color_scale_is_valid (const NpvColorScale *cs)
+{
+  if (cs->map >= NPV_N_COLORMAPS || cs->scale >= NPV_N_SCALES)
+    return FALSE;
+  if (!isfinite (cs->lo) || !isfinite (cs->hi) || cs->lo > cs->hi)
+    return FALSE;
+  if (cs->scale == NPV_SCALE_LOG && !(cs->lo > 0))
+    return FALSE;
+  return TRUE;
+}
+
+double
+npv_color_scale_position (const NpvColorScale *cs,
+                          double               v)
+{
+  double lo = cs->lo, hi = cs->hi;
+
+  if (!isfinite (v))
+    return NAN;
+  if (lo == hi)
+    return 0.0;
+
+  switch (cs->scale)
+    {
+    case NPV_SCALE_LOG:
+      if (!(v > 0) || !(lo > 0))
+        return NAN;
+      return (log10 (v) - log10 (lo)) / (log10 (hi) - log10 (lo));
+    case NPV_SCALE_SYMLOG:
+      {
+        double c = linthresh_of (cs);
+        double a = symlog (lo, c);
+
+        return (symlog (v, c) - a) / (symlog (hi, c) - a);
+      }
+    case NPV_SCALE_SQRT:
+      /* matplotlib's PowerNorm(0.5): below lo is 0 */
+      if (v < lo)
+        return 0.0;
+      return sqrt (v - lo) / sqrt (hi - lo);
+    case NPV_SCALE_LINEAR:
+    case NPV_N_SCALES:
+    default:
+      return (v - lo) / (hi - lo);
+    }
+}
+
+double
+npv_color_scale_value_at (const NpvColorScale *cs,
+                          double               t)
+{
+  double lo = cs->lo, hi = cs->hi;
+
+  switch (cs->scale)
+    {
+    case NPV_SCALE_LOG:
+      if (!(lo > 0))
+        return NAN;
+      return pow (10.0, log10 (lo) + t * (log10 (hi) - log10 (lo)));
+    case NPV_SCALE_SYMLOG:
+      {
+        double c = linthresh_of (cs);
+        double a = symlog (lo, c);
+
+        return symlog_inverse (a + t * (symlog (hi, c) - a), c);
+      }
+    case NPV_SCALE_SQRT:
+      return lo + (t * t) * (hi - lo);
+    case NPV_SCALE_LINEAR:
+    case NPV_N_SCALES:
+    default:
+      return lo + t * (hi - lo);
+    }
+}
+
+static inline guint32
+table_color (const guint8 *table,
+             guint         i)
+{
+  return 0xFF000000u | (guint32) table[3 * i] << 16 | (guint32) table[3 * i + 1] << 8 |
+         table[3 * i + 2];
+}
+
+guint32
+npv_color_scale_map (const NpvColorScale *cs,
+                     double               v)
+{
+  const MapInfo *info = &maps[cs->map < NPV_N_COLORMAPS ? cs->map : 0];
+  double t, x;
+  guint i;
+
+  if (isnan (v))
+    return NPV_COLOR_NAN;
+  if (isinf (v))
+    return v > 0 ? NPV_COLOR_POSINF : NPV_COLOR_NEGINF;
+  t = npv_color_scale_position (cs, v);
+  if (isnan (t))
+    return NPV_COLOR_INVALID;
+
+  /* matplotlib: floor (t * N), t == 1 is the last colour, under and over
+   * take the ends */
+  x = t * info->size;
+  if (x < 0)
+    i = 0;
+  else if (x >= info->size)
+    i = info->size - 1;
+  else
+    i = (guint) x;
+  if (cs->reversed)
+    i = info->size - 1 - i;
+  return table_color (info->table, i);
+}
+
+void
+npv_color_scale_map_n (const NpvColorScale *cs,
+                       const double        *values,
+                       gsize                n,
+                       guint32             *colors)
+{
+  const MapInfo *info = &maps[cs->map < NPV_N_COLORMAPS ? cs->map : 0];
+
+  /* The common case without a call per value: a linear scale. */
+  if (cs->scale == NPV_SCALE_LINEAR && cs->lo < cs->hi)
+    {
+      double span = cs->hi - cs->lo;
+      double lo = cs->lo;
+      guint last = info->size - 1;
+
+      for (gsize j = 0; j < n; j++)
+        {
+          double v = values[j];
+          double x;
+          guint i;
+
+          if (G_UNLIKELY (!isfinite (v)))
+            {
+              colors[j] = npv_color_scale_map (cs, v);
+              continue;
+            }
+          /* the same operations as the general path, for the same colour */
+          x = (v - lo) / span * info->size;
+          i = x < 0 ? 0 : x >= info->size ? last : (guint) x;
+          colors[j] = table_color (info->table, cs->reversed ? last - i : i);
+        }
+      return;
+    }
+
+  for (gsize j = 0; j < n; j++)
+    colors[j] = npv_color_scale_map (cs, values[j]);
+}
