@@ -20,9 +20,11 @@
 #include "npv-export.h"
 #include "npv-file.h"
 #include "npv-grid.h"
+#include "npv-heatmap.h"
 #include "npv-node-item.h"
 #include "npv-plane.h"
 #include "npv-stats.h"
+#include "npv-stats-panel.h"
 #include "npv-value.h"
 #include "npv-print.h"
 #include "npv-window.h"
@@ -43,6 +45,18 @@ struct _NpvWindow
   NpvPlane plane;              /* the plane of it the grid shows */
   NpvGrid *grid;
   GCancellable *range_cancellable;
+  NpvHeatmap *heatmap;
+  gboolean heatmap_stale;      /* its plane waits until it is shown */
+  NpvStatsPanel *stats_panel;
+  GtkDropDown *colormap_dropdown;
+  GtkCheckButton *reverse_check;
+  GtkDropDown *scale_dropdown;
+  GtkDropDown *range_dropdown;
+  GtkEntry *range_low_entry;
+  GtkEntry *range_high_entry;
+  GtkDropDown *reduction_dropdown;
+  GtkDropDown *part_dropdown;
+  GtkWidget *part_label;
 
   /* work on the worker pool */
   GCancellable *open_cancellable;
@@ -88,6 +102,10 @@ struct _NpvWindow
   GtkLabel *member_error_label;
   GtkWidget *inspector;
   GtkGrid *info_grid;
+  GtkWidget *heatmap_box;
+  GtkWidget *stats_box;
+  GtkGrid *colour_grid;
+  GtkStack *inspector_stack;
   GtkLabel *status_label;
   GtkLabel *progress_label;
   GtkProgressBar *progress_bar;
@@ -575,10 +593,18 @@ update_status (NpvWindow *self,
   }
 }
 
+static void sync_heatmap_selection (NpvWindow *self);
+static gboolean heatmap_shown (NpvWindow *self);
+
 static void
 grid_cursor_changed (NpvGrid   *grid,
                      NpvWindow *self)
 {
+  if (heatmap_shown (self))
+    {
+      sync_heatmap_selection (self);
+      return;
+    }
   update_status (self, FALSE);
 }
 
@@ -586,7 +612,460 @@ static void
 grid_hover_changed (NpvGrid   *grid,
                     NpvWindow *self)
 {
-  update_status (self, TRUE);
+  if (!heatmap_shown (self))
+    update_status (self, TRUE);
+}
+
+/* ------------------------------------------------------------------ */
+/* Heatmap, colour and statistics */
+
+static const char * const range_modes[] = { "minmax", "p1", "p01", "sigma3", "manual" };
+static const char * const reductions[] = { "mean", "min", "max" };
+static const NpvPart complex_parts[] = { NPV_PART_ABS, NPV_PART_ANGLE, NPV_PART_REAL, NPV_PART_IMAG };
+
+static gboolean
+heatmap_shown (NpvWindow *self)
+{
+  return g_strcmp0 (gtk_stack_get_visible_child_name (self->view_stack), "heatmap") == 0;
+}
+
+static NpvPart
+current_part (NpvWindow *self)
+{
+  guint i = gtk_drop_down_get_selected (self->part_dropdown);
+
+  return i < G_N_ELEMENTS (complex_parts) ? complex_parts[i] : NPV_PART_ABS;
+}
+
+static gboolean
+parse_double (const char *text,
+              double     *v)
+{
+  char *end;
+
+  while (g_ascii_isspace (*text))
+    text++;
+  *v = g_ascii_strtod (text, &end);
+  while (g_ascii_isspace (*end))
+    end++;
+  return end != text && *end == '\0' && isfinite (*v);
+}
+
+/* The colour range from the settings and the whole array's statistics. */
+static void
+update_heatmap_range (NpvWindow *self)
+{
+  guint mode = gtk_drop_down_get_selected (self->range_dropdown);
+  const NpvStats *stats;
+  const NpvHistogram *histogram;
+  gboolean exact;
+  NpvColorScale cs;
+  double lo, hi;
+
+  npv_heatmap_get_color_scale (self->heatmap, &cs);
+  if (mode == 4)
+    {
+      gboolean ok_lo = parse_double (gtk_editable_get_text (GTK_EDITABLE (self->range_low_entry)), &lo);
+      gboolean ok_hi = parse_double (gtk_editable_get_text (GTK_EDITABLE (self->range_high_entry)), &hi);
+
+      if (ok_lo && ok_hi && lo <= hi)
+        {
+          npv_heatmap_set_range (self->heatmap, TRUE, lo, hi, TRUE);
+          return;
+        }
+    }
+  if (self->array == NULL ||
+      !npv_stats_panel_get_array_stats (self->stats_panel, &stats, &histogram, &exact))
+    {
+      npv_heatmap_set_range (self->heatmap, FALSE, 0, 0, FALSE);
+      return;
+    }
+
+  switch (mode)
+    {
+    case 1:
+    case 2:
+      lo = npv_histogram_quantile (histogram, mode == 1 ? 0.01 : 0.001);
+      hi = npv_histogram_quantile (histogram, mode == 1 ? 0.99 : 0.999);
+      /* from the histogram: within a bin's width */
+      exact = FALSE;
+      break;
+    case 3:
+      lo = stats->mean - 3 * stats->std;
+      hi = stats->mean + 3 * stats->std;
+      break;
+    default:
+      lo = stats->min;
+      hi = stats->max;
+      break;
+    }
+  /* infinities are shown in their own colours: span the finite values */
+  if (!isfinite (lo))
+    lo = stats->finite_min;
+  if (!isfinite (hi))
+    hi = stats->finite_max;
+  if (!isfinite (lo) || !isfinite (hi))
+    lo = 0, hi = 1;
+  if (self->array->dtype->kind == NPV_KIND_BOOL)
+    lo = 0, hi = 1;
+  if (cs.scale == NPV_SCALE_LOG && !(lo > 0) && stats->min_positive > 0 && stats->min_positive <= hi)
+    lo = stats->min_positive;
+  /* a diverging map is centred on zero when the data has both signs */
+  if (cs.map == NPV_COLORMAP_COOLWARM && lo < 0 && hi > 0 && cs.scale != NPV_SCALE_LOG)
+    {
+      double m = MAX (-lo, hi);
+
+      lo = -m;
+      hi = m;
+    }
+  npv_heatmap_set_range (self->heatmap, TRUE, lo, hi, exact);
+}
+
+static void
+stats_changed (NpvStatsPanel *panel,
+               gboolean       whole,
+               NpvWindow     *self)
+{
+  if (whole)
+    update_heatmap_range (self);
+}
+
+static void
+apply_colour (NpvWindow *self)
+{
+  guint map = gtk_drop_down_get_selected (self->colormap_dropdown);
+  guint scale = gtk_drop_down_get_selected (self->scale_dropdown);
+  guint mode = gtk_drop_down_get_selected (self->range_dropdown);
+  guint reduction = gtk_drop_down_get_selected (self->reduction_dropdown);
+  gboolean reversed = gtk_check_button_get_active (self->reverse_check);
+
+  npv_heatmap_set_colormap (self->heatmap, MIN (map, NPV_N_COLORMAPS - 1), reversed);
+  npv_heatmap_set_scale (self->heatmap, MIN (scale, NPV_N_SCALES - 1));
+  npv_heatmap_set_reduction (self->heatmap, MIN (reduction, G_N_ELEMENTS (reductions) - 1));
+  gtk_widget_set_sensitive (GTK_WIDGET (self->range_low_entry), mode == 4);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->range_high_entry), mode == 4);
+  update_heatmap_range (self);
+
+  if (self->settings == NULL)
+    return;
+  g_settings_set_string (self->settings, "heatmap-colormap",
+                         npv_colormap_get_name (MIN (map, NPV_N_COLORMAPS - 1)));
+  g_settings_set_boolean (self->settings, "heatmap-reversed", reversed);
+  g_settings_set_string (self->settings, "heatmap-scale",
+                         npv_scale_get_name (MIN (scale, NPV_N_SCALES - 1)));
+  g_settings_set_string (self->settings, "heatmap-range",
+                         range_modes[MIN (mode, G_N_ELEMENTS (range_modes) - 1)]);
+  g_settings_set_string (self->settings, "heatmap-reduction",
+                         reductions[MIN (reduction, G_N_ELEMENTS (reductions) - 1)]);
+  if (mode == 4)
+    {
+      double lo, hi;
+
+      if (parse_double (gtk_editable_get_text (GTK_EDITABLE (self->range_low_entry)), &lo) &&
+          parse_double (gtk_editable_get_text (GTK_EDITABLE (self->range_high_entry)), &hi))
+        {
+          g_settings_set_double (self->settings, "heatmap-range-low", lo);
+          g_settings_set_double (self->settings, "heatmap-range-high", hi);
+        }
+    }
+}
+
+static void
+colour_control_changed (GObject    *object,
+                        GParamSpec *pspec,
+                        NpvWindow  *self)
+{
+  apply_colour (self);
+}
+
+static void
+range_entry_activated (GtkEntry  *entry,
+                       NpvWindow *self)
+{
+  apply_colour (self);
+}
+
+static void
+part_changed (GObject    *object,
+              GParamSpec *pspec,
+              NpvWindow  *self)
+{
+  g_autoptr(NpvArray) view = NULL;
+
+  npv_heatmap_set_part (self->heatmap, current_part (self));
+  if (self->array == NULL || self->array->dtype->kind != NPV_KIND_COMPLEX)
+    return;
+  view = npv_plane_apply (&self->plane, self->array, NULL);
+  npv_stats_panel_set_arrays (self->stats_panel, self->array, view, current_part (self));
+}
+
+static guint
+index_of (const char * const *names,
+          guint               n,
+          const char         *name)
+{
+  for (guint i = 0; i < n; i++)
+    if (g_strcmp0 (names[i], name) == 0)
+      return i;
+  return 0;
+}
+
+static GtkDropDown *
+colour_row (NpvWindow          *self,
+            int                 row,
+            const char         *label,
+            const char * const *items)
+{
+  GtkWidget *key = gtk_label_new_with_mnemonic (label);
+  GtkWidget *dropdown = gtk_drop_down_new_from_strings (items);
+
+  gtk_label_set_xalign (GTK_LABEL (key), 1);
+  gtk_widget_add_css_class (key, "dim-label");
+  gtk_label_set_mnemonic_widget (GTK_LABEL (key), dropdown);
+  gtk_widget_set_hexpand (dropdown, TRUE);
+  gtk_grid_attach (self->colour_grid, key, 0, row, 1, 1);
+  gtk_grid_attach (self->colour_grid, dropdown, 1, row, 1, 1);
+  g_object_set_data (G_OBJECT (dropdown), "label", key);
+  return GTK_DROP_DOWN (dropdown);
+}
+
+static GtkEntry *
+colour_entry (NpvWindow  *self,
+              int         row,
+              const char *label)
+{
+  GtkWidget *key = gtk_label_new_with_mnemonic (label);
+  GtkWidget *entry = gtk_entry_new ();
+
+  gtk_label_set_xalign (GTK_LABEL (key), 1);
+  gtk_widget_add_css_class (key, "dim-label");
+  gtk_label_set_mnemonic_widget (GTK_LABEL (key), entry);
+  gtk_editable_set_width_chars (GTK_EDITABLE (entry), 10);
+  gtk_grid_attach (self->colour_grid, key, 0, row, 1, 1);
+  gtk_grid_attach (self->colour_grid, entry, 1, row, 1, 1);
+  g_signal_connect (entry, "activate", G_CALLBACK (range_entry_activated), self);
+  return GTK_ENTRY (entry);
+}
+
+static void
+build_colour_page (NpvWindow *self)
+{
+  const char *maps[NPV_N_COLORMAPS + 1];
+  const char *scales[] = { C_("scale", "Linear"), C_("scale", "Log"), C_("scale", "Symlog"),
+                           C_("scale", "Square root"), NULL };
+  const char *ranges[] = { _("Min – max"), _("Percentiles 1–99"), _("Percentiles 0.1–99.9"),
+                           _("Mean ± 3σ"), _("Manual"), NULL };
+  const char *blocks[] = { _("Mean"), _("Minimum"), _("Maximum"), NULL };
+  const char *part_names[] = { _("Magnitude"), _("Phase"), _("Real part"), _("Imaginary part"), NULL };
+  GtkWidget *note;
+
+  for (guint i = 0; i < NPV_N_COLORMAPS; i++)
+    maps[i] = npv_colormap_get_name (i);
+  maps[NPV_N_COLORMAPS] = NULL;
+
+  self->colormap_dropdown = colour_row (self, 0, _("_Map"), maps);
+  self->reverse_check = GTK_CHECK_BUTTON (gtk_check_button_new_with_mnemonic (_("Re_verse")));
+  gtk_grid_attach (self->colour_grid, GTK_WIDGET (self->reverse_check), 1, 1, 1, 1);
+  self->scale_dropdown = colour_row (self, 2, _("_Scale"), scales);
+  self->range_dropdown = colour_row (self, 3, _("_Range"), ranges);
+  self->range_low_entry = colour_entry (self, 4, _("_Low"));
+  self->range_high_entry = colour_entry (self, 5, _("_High"));
+  self->reduction_dropdown = colour_row (self, 6, _("_Blocks"), blocks);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->reduction_dropdown),
+                               _("What a pixel shows when it stands for a block of values"));
+  self->part_dropdown = colour_row (self, 7, _("_Complex"), part_names);
+  self->part_label = g_object_get_data (G_OBJECT (self->part_dropdown), "label");
+  gtk_widget_set_visible (GTK_WIDGET (self->part_dropdown), FALSE);
+  gtk_widget_set_visible (self->part_label, FALSE);
+
+  note = gtk_label_new (_("NaN is magenta, +inf white, −inf black; on a log scale, zero and "
+                          "below are grey. The range is the whole array’s."));
+  gtk_label_set_wrap (GTK_LABEL (note), TRUE);
+  gtk_label_set_xalign (GTK_LABEL (note), 0);
+  gtk_label_set_max_width_chars (GTK_LABEL (note), 30);
+  gtk_widget_add_css_class (note, "dim-label");
+  gtk_widget_add_css_class (note, "caption");
+  gtk_widget_set_margin_top (note, 12);
+  gtk_grid_attach (self->colour_grid, note, 0, 8, 2, 1);
+
+  if (self->settings != NULL)
+    {
+      g_autofree char *map = g_settings_get_string (self->settings, "heatmap-colormap");
+      g_autofree char *scale = g_settings_get_string (self->settings, "heatmap-scale");
+      g_autofree char *range = g_settings_get_string (self->settings, "heatmap-range");
+      g_autofree char *reduction = g_settings_get_string (self->settings, "heatmap-reduction");
+      NpvColormap m = NPV_COLORMAP_VIRIDIS;
+      NpvScale sc = NPV_SCALE_LINEAR;
+      char text[G_ASCII_DTOSTR_BUF_SIZE];
+
+      npv_colormap_from_name (map, &m);
+      npv_scale_from_name (scale, &sc);
+      gtk_drop_down_set_selected (self->colormap_dropdown, m);
+      gtk_drop_down_set_selected (self->scale_dropdown, sc);
+      gtk_drop_down_set_selected (self->range_dropdown,
+                                  index_of (range_modes, G_N_ELEMENTS (range_modes), range));
+      gtk_drop_down_set_selected (self->reduction_dropdown,
+                                  index_of (reductions, G_N_ELEMENTS (reductions), reduction));
+      gtk_check_button_set_active (self->reverse_check,
+                                   g_settings_get_boolean (self->settings, "heatmap-reversed"));
+      gtk_editable_set_text (GTK_EDITABLE (self->range_low_entry),
+                             g_ascii_dtostr (text, sizeof text,
+                                             g_settings_get_double (self->settings, "heatmap-range-low")));
+      gtk_editable_set_text (GTK_EDITABLE (self->range_high_entry),
+                             g_ascii_dtostr (text, sizeof text,
+                                             g_settings_get_double (self->settings, "heatmap-range-high")));
+    }
+  else
+    {
+      gtk_editable_set_text (GTK_EDITABLE (self->range_low_entry), "0");
+      gtk_editable_set_text (GTK_EDITABLE (self->range_high_entry), "1");
+    }
+
+  g_signal_connect (self->colormap_dropdown, "notify::selected", G_CALLBACK (colour_control_changed), self);
+  g_signal_connect (self->scale_dropdown, "notify::selected", G_CALLBACK (colour_control_changed), self);
+  g_signal_connect (self->range_dropdown, "notify::selected", G_CALLBACK (colour_control_changed), self);
+  g_signal_connect (self->reduction_dropdown, "notify::selected", G_CALLBACK (colour_control_changed), self);
+  g_signal_connect (self->reverse_check, "notify::active", G_CALLBACK (colour_control_changed), self);
+  g_signal_connect (self->part_dropdown, "notify::selected", G_CALLBACK (part_changed), self);
+}
+
+static void
+heatmap_status (NpvWindow *self)
+{
+  gint64 r0, c0, r1, c1;
+  g_autoptr(GString) text = g_string_new (NULL);
+  int zoom = npv_heatmap_get_zoom (self->heatmap);
+
+  if (self->array == NULL)
+    return;
+  if (npv_heatmap_get_hover (self->heatmap, &r0, &c0, &r1, &c1))
+    {
+      if (r0 == r1 && c0 == c1)
+        {
+          g_autofree char *index = cell_index_text (self, r0, c0);
+          g_autoptr(NpvArray) plane = npv_plane_apply (&self->plane, self->array, NULL);
+          g_autofree guint8 *scratch = plane != NULL ? g_malloc (MAX (plane->dtype->itemsize, 1)) : NULL;
+          const guint8 *item = plane != NULL
+                               ? npv_array_peek (plane, plane->offset + r0 * plane->strides[0] +
+                                                 c0 * plane->strides[1], scratch, NULL)
+                               : NULL;
+
+          g_string_append_printf (text, "%s = ", index);
+          if (item != NULL)
+            npv_append_item_text (text, plane->dtype, item);
+          else
+            g_string_append (text, "…");
+        }
+      else
+        {
+          NpvBlocks *blocks;
+          guint i;
+
+          g_string_append_printf (text, "[%" G_GINT64_FORMAT ":%" G_GINT64_FORMAT ", %" G_GINT64_FORMAT
+                                  ":%" G_GINT64_FORMAT "]", r0, r1 + 1, c0, c1 + 1);
+          blocks = npv_heatmap_peek_hover_block (self->heatmap, &i);
+          if (blocks != NULL)
+            {
+              /* Translators: a block of values under the pointer: its mean, minimum and maximum */
+              g_string_append_printf (text, _("   mean %.6g   min %.6g   max %.6g"),
+                                      npv_blocks_get_mean (blocks, i / blocks->n_cols, i % blocks->n_cols),
+                                      blocks->min[i], blocks->max[i]);
+              if (blocks->nan[i] > 0)
+                g_string_append_printf (text, _("   %.0f NaN"), blocks->nan[i]);
+              if (!blocks->exact)
+                g_string_append (text, _("   (sampled)"));
+            }
+        }
+    }
+  else
+    {
+      npv_heatmap_get_selection (self->heatmap, &r0, &c0, &r1, &c1);
+      if (r0 >= 0)
+        {
+          g_autofree char *index = cell_index_text (self, r0, c0);
+
+          g_string_append (text, index);
+          if (r0 != r1 || c0 != c1)
+            g_string_append_printf (text, _("   ·   selection %" G_GINT64_FORMAT " × %" G_GINT64_FORMAT),
+                                    r1 - r0 + 1, c1 - c0 + 1);
+        }
+    }
+
+  if (npv_heatmap_get_message (self->heatmap) == NULL)
+    {
+      if (text->len > 0)
+        g_string_append (text, "   ·   ");
+      if (zoom >= 0)
+        g_string_append_printf (text, _("zoom %d:1"), 1 << zoom);
+      else
+        g_string_append_printf (text, _("zoom 1:%d"), 1 << -zoom);
+      g_string_append (text, "   ·   ");
+      g_string_append (text, npv_heatmap_is_loading (self->heatmap) && !npv_heatmap_is_exact (self->heatmap)
+                             ? _("loading…")
+                             : npv_heatmap_is_exact (self->heatmap) ? _("exact picture")
+                                                                     : _("sampled picture, refining…"));
+    }
+  gtk_label_set_text (self->status_label, text->str);
+}
+
+static void
+heatmap_hover_changed (NpvHeatmap *heatmap,
+                       NpvWindow  *self)
+{
+  if (heatmap_shown (self))
+    heatmap_status (self);
+}
+
+static void
+heatmap_selection_changed (NpvHeatmap *heatmap,
+                           NpvWindow  *self)
+{
+  gint64 r0, c0, r1, c1;
+
+  npv_heatmap_get_selection (heatmap, &r0, &c0, &r1, &c1);
+  if (r0 < 0)
+    return;
+  /* the grid keeps the shared selection */
+  npv_grid_set_cursor (self->grid, r0, c0, FALSE);
+  npv_grid_set_cursor (self->grid, r1, c1, TRUE);
+  heatmap_status (self);
+}
+
+static void
+sync_heatmap_selection (NpvWindow *self)
+{
+  gint64 r0, c0, r1, c1;
+
+  if (self->array == NULL || grid_leaves (self) != 1)
+    return;
+  npv_grid_get_selection (self->grid, &r0, &c0, &r1, &c1);
+  npv_heatmap_set_selection (self->heatmap, r0, c0, r1, c1);
+}
+
+static void
+heatmap_view_changed (NpvHeatmap *heatmap,
+                      NpvWindow  *self)
+{
+  if (heatmap_shown (self))
+    heatmap_status (self);
+}
+
+/* The heatmap follows the plane only while it is shown. */
+static void
+update_heatmap_plane (NpvWindow *self)
+{
+  g_autoptr(NpvArray) view = NULL;
+
+  if (!heatmap_shown (self))
+    {
+      self->heatmap_stale = TRUE;
+      return;
+    }
+  self->heatmap_stale = FALSE;
+  if (self->array != NULL)
+    view = npv_plane_apply (&self->plane, self->array, NULL);
+  npv_heatmap_set_plane (self->heatmap, view);
+  sync_heatmap_selection (self);
 }
 
 static void rebuild_dims_bar (NpvWindow *self);
@@ -603,6 +1082,8 @@ apply_plane (NpvWindow *self)
     return;
   view = npv_plane_apply (&self->plane, self->array, &error);
   npv_grid_set_plane (self->grid, view);
+  update_heatmap_plane (self);
+  npv_stats_panel_set_plane (self->stats_panel, view);
   expression = npv_plane_to_expression (&self->plane, "a");
   gtk_widget_set_tooltip_text (self->dims_bar, expression);
   {
@@ -783,10 +1264,15 @@ show_array (NpvWindow *self,
   g_clear_pointer (&self->array, npv_array_unref);
   self->array = npv_array_ref (array);
   npv_plane_init_default (&self->plane, array);
+  gtk_widget_set_visible (GTK_WIDGET (self->part_dropdown), array->dtype->kind == NPV_KIND_COMPLEX);
+  gtk_widget_set_visible (self->part_label, array->dtype->kind == NPV_KIND_COMPLEX);
+  npv_heatmap_set_part (self->heatmap, current_part (self));
+  npv_stats_panel_set_arrays (self->stats_panel, array, NULL, current_part (self));
   rebuild_dims_bar (self);
   apply_plane (self);
   gtk_widget_set_visible (self->view_switcher, TRUE);
   update_shading_range (self);
+  update_heatmap_range (self);
 }
 
 static gboolean
@@ -877,6 +1363,8 @@ show_member (NpvWindow     *self,
   self->member = member;
   g_clear_pointer (&self->array, npv_array_unref);
   npv_grid_set_plane (self->grid, NULL);
+  npv_heatmap_set_plane (self->heatmap, NULL);
+  npv_stats_panel_set_arrays (self->stats_panel, NULL, NULL, NPV_PART_ABS);
   gtk_widget_set_visible (self->dims_bar, FALSE);
   show_info (self, node);
   set_titles (self, node->path[0] != '\0' ? node->path : NULL);
@@ -1777,6 +2265,28 @@ view_activated (GtkWidget  *widget,
 }
 
 static void
+visible_view_changed (GtkStack   *stack,
+                      GParamSpec *pspec,
+                      NpvWindow  *self)
+{
+  const char *view = gtk_stack_get_visible_child_name (stack);
+
+  if (g_strcmp0 (view, "heatmap") == 0)
+    {
+      if (self->heatmap_stale)
+        update_heatmap_plane (self);
+      else
+        sync_heatmap_selection (self);
+      gtk_widget_grab_focus (GTK_WIDGET (self->heatmap));
+      heatmap_status (self);
+    }
+  else if (g_strcmp0 (view, "grid") == 0)
+    update_status (self, FALSE);
+  if (self->settings != NULL && (g_strcmp0 (view, "grid") == 0 || g_strcmp0 (view, "heatmap") == 0))
+    g_settings_set_string (self->settings, "last-view", view);
+}
+
+static void
 goto_entry_activated (GtkEntry  *entry,
                       NpvWindow *self)
 {
@@ -2283,6 +2793,12 @@ npv_window_dispose (GObject *object)
     }
   if (self->grid != NULL)
     g_signal_handlers_disconnect_by_data (self->grid, self);
+  if (self->heatmap != NULL)
+    g_signal_handlers_disconnect_by_data (self->heatmap, self);
+  if (self->stats_panel != NULL)
+    g_signal_handlers_disconnect_by_data (self->stats_panel, self);
+  if (self->view_stack != NULL)
+    g_signal_handlers_disconnect_by_data (self->view_stack, self);
   gtk_widget_dispose_template (GTK_WIDGET (self), NPV_TYPE_WINDOW);
   G_OBJECT_CLASS (npv_window_parent_class)->dispose (object);
 }
@@ -2337,6 +2853,10 @@ npv_window_class_init (NpvWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, NpvWindow, expression_label);
   gtk_widget_class_bind_template_child (widget_class, NpvWindow, dims_bar);
   gtk_widget_class_bind_template_child (widget_class, NpvWindow, view_stack);
+  gtk_widget_class_bind_template_child (widget_class, NpvWindow, heatmap_box);
+  gtk_widget_class_bind_template_child (widget_class, NpvWindow, stats_box);
+  gtk_widget_class_bind_template_child (widget_class, NpvWindow, colour_grid);
+  gtk_widget_class_bind_template_child (widget_class, NpvWindow, inspector_stack);
   gtk_widget_class_bind_template_child (widget_class, NpvWindow, grid_scroller);
   gtk_widget_class_bind_template_child (widget_class, NpvWindow, view_switcher);
   gtk_widget_class_bind_template_child (widget_class, NpvWindow, values_scroller);
@@ -2374,6 +2894,7 @@ npv_window_class_init (NpvWindowClass *klass)
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_C, GDK_CONTROL_MASK | GDK_SHIFT_MASK,
                                        "win.copy-expression", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_1, GDK_CONTROL_MASK, "win.view", "s", "grid");
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_2, GDK_CONTROL_MASK, "win.view", "s", "heatmap");
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_4, GDK_CONTROL_MASK, "win.view", "s", "text");
 }
 
@@ -2432,6 +2953,27 @@ npv_window_init (NpvWindow *self)
 
     npv_grid_set_shading (self->grid, g_variant_get_boolean (shade));
   }
+
+  self->heatmap = NPV_HEATMAP (npv_heatmap_new ());
+  gtk_widget_set_vexpand (GTK_WIDGET (self->heatmap), TRUE);
+  gtk_widget_set_hexpand (GTK_WIDGET (self->heatmap), TRUE);
+  gtk_box_append (GTK_BOX (self->heatmap_box), GTK_WIDGET (self->heatmap));
+  g_signal_connect (self->heatmap, "hover-changed", G_CALLBACK (heatmap_hover_changed), self);
+  g_signal_connect (self->heatmap, "selection-changed", G_CALLBACK (heatmap_selection_changed), self);
+  g_signal_connect (self->heatmap, "view-changed", G_CALLBACK (heatmap_view_changed), self);
+  self->stats_panel = NPV_STATS_PANEL (npv_stats_panel_new ());
+  gtk_box_append (GTK_BOX (self->stats_box), GTK_WIDGET (self->stats_panel));
+  g_signal_connect (self->stats_panel, "changed", G_CALLBACK (stats_changed), self);
+  build_colour_page (self);
+  apply_colour (self);
+  g_signal_connect (self->view_stack, "notify::visible-child-name", G_CALLBACK (visible_view_changed), self);
+  if (self->settings != NULL)
+    {
+      g_autofree char *view = g_settings_get_string (self->settings, "last-view");
+
+      if (g_strcmp0 (view, "heatmap") == 0)
+        gtk_stack_set_visible_child_name (self->view_stack, "heatmap");
+    }
   self->all_members = g_list_store_new (NPV_TYPE_NODE_ITEM);
   self->selection = gtk_single_selection_new (NULL);
   gtk_single_selection_set_autoselect (self->selection, FALSE);
@@ -2581,6 +3123,20 @@ npv_window_get_grid (NpvWindow *self)
 {
   g_return_val_if_fail (NPV_IS_WINDOW (self), NULL);
   return self->grid;
+}
+
+NpvHeatmap *
+npv_window_get_heatmap (NpvWindow *self)
+{
+  g_return_val_if_fail (NPV_IS_WINDOW (self), NULL);
+  return self->heatmap;
+}
+
+NpvStatsPanel *
+npv_window_get_stats_panel (NpvWindow *self)
+{
+  g_return_val_if_fail (NPV_IS_WINDOW (self), NULL);
+  return self->stats_panel;
 }
 
 gboolean

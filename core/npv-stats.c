@@ -33,11 +33,20 @@ typedef struct
   /* integer extremes */
   gint64 imin, imax;
   guint64 umin, umax;
+  double min_positive;
+  double fmin, fmax;
 } Acc;
 
 typedef struct
 {
   NpvArray *array;
+  NpvPart part;
+  gint64 *progress;
+  /* a histogram pass instead of statistics */
+  guint64 *bins;
+  guint n_bins;
+  double lo, hi;
+  guint64 below, above, nan;
   gboolean fortran;
   /* rows of the view, or for a contiguous array a range of items */
   gboolean contiguous;
@@ -61,6 +70,9 @@ acc_init (Acc *acc)
   acc->imax = G_MININT64;
   acc->umin = G_MAXUINT64;
   acc->umax = 0;
+  acc->min_positive = INFINITY;
+  acc->fmin = INFINITY;
+  acc->fmax = -INFINITY;
 }
 
 static void
@@ -101,6 +113,9 @@ acc_merge (Acc       *acc,
   acc->imax = MAX (acc->imax, other->imax);
   acc->umin = MIN (acc->umin, other->umin);
   acc->umax = MAX (acc->umax, other->umax);
+  acc->min_positive = MIN (acc->min_positive, other->min_positive);
+  acc->fmin = MIN (acc->fmin, other->fmin);
+  acc->fmax = MAX (acc->fmax, other->fmax);
   acc_merge_moments (acc, other->n, other->mean, other->m2);
 }
 
@@ -187,6 +202,30 @@ reduce_chunk (Acc          *acc,
 
   acc->min = mn;
   acc->max = mx;
+  /* the finite extremes: the same as min and max unless an infinity came */
+  if (isfinite (mn) && isfinite (mx))
+    {
+      acc->fmin = MIN (acc->fmin, mn);
+      acc->fmax = MAX (acc->fmax, mx);
+    }
+  else
+    for (i = 0; i < n; i++)
+      if (isfinite (v[i]))
+        {
+          acc->fmin = MIN (acc->fmin, v[i]);
+          acc->fmax = MAX (acc->fmax, v[i]);
+        }
+  /* the smallest positive value, for the low end of a log scale */
+  if (mn <= 0 && mx > 0)
+    {
+      double mp = acc->min_positive;
+
+      for (i = 0; i < n; i++)
+        mp = v[i] > 0 && v[i] < mp ? v[i] : mp;
+      acc->min_positive = mp;
+    }
+  else if (mn > 0)
+    acc->min_positive = MIN (acc->min_positive, mn);
   if (finite == 0)
     return;
 
@@ -222,11 +261,18 @@ reduce_chunk (Acc          *acc,
  * native float types. */
 static void
 load_doubles (const NpvDType *dtype,
+              NpvPart         part,
               const guint8   *row,
               gint64          stride,
               gsize           n,
               double         *out)
 {
+  if (dtype->kind == NPV_KIND_COMPLEX)
+    {
+      for (gsize i = 0; i < n; i++)
+        out[i] = npv_item_to_part (dtype, part, row + i * stride);
+      return;
+    }
   if (!npv_dtype_is_swapped (dtype) && dtype->kind == NPV_KIND_FLOAT)
     {
       if (dtype->itemsize == 4)
@@ -300,6 +346,37 @@ reduce_integers (Acc            *acc,
     }
 }
 
+/* np.histogram's binning: (x - lo) / (hi - lo) * n, the top edge in the
+ * last bin. */
+static void
+bin_chunk (Job          *job,
+           const double *v,
+           gsize         n)
+{
+  double lo = job->lo, hi = job->hi;
+  double span = hi - lo;
+  guint last = job->n_bins - 1;
+
+  for (gsize i = 0; i < n; i++)
+    {
+      double x = v[i];
+
+      if (x != x)
+        job->nan++;
+      else if (x < lo)
+        job->below++;
+      else if (x > hi)
+        job->above++;
+      else
+        {
+          double k = span > 0 ? (x - lo) / span * job->n_bins : 0;
+          guint b = k >= last ? last : (guint) k;
+
+          job->bins[b]++;
+        }
+    }
+}
+
 static void
 reduce_run (Job          *job,
             const guint8 *row,
@@ -307,17 +384,24 @@ reduce_run (Job          *job,
             gint64        stride)
 {
   const NpvDType *dtype = job->array->dtype;
-  gboolean integer = dtype->kind != NPV_KIND_FLOAT;
+  gboolean integer = dtype->kind != NPV_KIND_FLOAT && dtype->kind != NPV_KIND_COMPLEX;
   double values[CHUNK];
 
+  if (job->progress != NULL)
+    __atomic_fetch_add (job->progress, len, __ATOMIC_RELAXED);
   while (len > 0)
     {
       gsize n = MIN (len, CHUNK);
 
-      load_doubles (dtype, row, stride, n, values);
-      reduce_chunk (&job->acc, values, n);
-      if (integer)
-        reduce_integers (&job->acc, dtype, row, stride, n);
+      load_doubles (dtype, job->part, row, stride, n, values);
+      if (job->bins != NULL)
+        bin_chunk (job, values, n);
+      else
+        {
+          reduce_chunk (&job->acc, values, n);
+          if (integer)
+            reduce_integers (&job->acc, dtype, row, stride, n);
+        }
       row += (gint64) n * stride;
       len -= n;
     }
@@ -413,23 +497,24 @@ prefer_fortran (const NpvArray *array)
   return ABS (array->strides[0]) < ABS (array->strides[array->ndim - 1]);
 }
 
-gboolean
-npv_array_compute_stats (NpvArray      *array,
-                         guint          n_threads,
-                         GCancellable  *cancellable,
-                         NpvStats      *stats,
-                         GError       **error)
+/* Runs @template's work over @array on @n_threads threads: the jobs come
+ * back in *@jobs_out, *@n_out of them. */
+static gboolean
+run_jobs (NpvArray      *array,
+          guint          n_threads,
+          const Job     *template,
+          GCancellable  *cancellable,
+          Job          **jobs_out,
+          guint         *n_out,
+          GError       **error)
 {
   gboolean fortran = prefer_fortran (array);
   gboolean contiguous;
   gint64 n_units;
-  g_autofree Job *jobs = NULL;
+  Job *jobs;
   g_autofree GThread **threads = NULL;
-  Acc total;
 
-  memset (stats, 0, sizeof *stats);
-
-  if (!npv_dtype_is_real (array->dtype))
+  if (!npv_dtype_is_real (array->dtype) && array->dtype->kind != NPV_KIND_COMPLEX)
     {
       g_autofree char *name = npv_dtype_get_name (array->dtype);
 
@@ -462,12 +547,15 @@ npv_array_compute_stats (NpvArray      *array,
   threads = g_new0 (GThread *, n_threads);
   for (guint t = 0; t < n_threads; t++)
     {
+      jobs[t] = *template;
       jobs[t].array = array;
       jobs[t].fortran = fortran;
       jobs[t].contiguous = contiguous;
       jobs[t].first = n_units * t / n_threads;
       jobs[t].n = n_units * (t + 1) / n_threads - jobs[t].first;
       jobs[t].cancellable = cancellable;
+      if (template->bins != NULL)
+        jobs[t].bins = g_new0 (guint64, template->n_bins);
     }
   for (guint t = 1; t < n_threads; t++)
     threads[t] = g_thread_new ("npv-stats", run_job, &jobs[t]);
@@ -475,6 +563,8 @@ npv_array_compute_stats (NpvArray      *array,
   for (guint t = 1; t < n_threads; t++)
     g_thread_join (threads[t]);
 
+  *jobs_out = jobs;
+  *n_out = n_threads;
   for (guint t = 0; t < n_threads; t++)
     if (jobs[t].error != NULL)
       {
@@ -483,12 +573,43 @@ npv_array_compute_stats (NpvArray      *array,
           g_clear_error (&jobs[u].error);
         return FALSE;
       }
-  if (g_cancellable_set_error_if_cancelled (cancellable, error))
-    return FALSE;
+  return !g_cancellable_set_error_if_cancelled (cancellable, error);
+}
+
+static void
+free_jobs (Job   *jobs,
+           guint  n)
+{
+  for (guint t = 0; t < n; t++)
+    g_free (jobs[t].bins);
+  g_free (jobs);
+}
+
+gboolean
+npv_array_compute_stats_full (NpvArray      *array,
+                              NpvPart        part,
+                              guint          n_threads,
+                              gint64        *progress,
+                              GCancellable  *cancellable,
+                              NpvStats      *stats,
+                              GError       **error)
+{
+  Job template = { .part = part, .progress = progress };
+  Job *jobs = NULL;
+  guint n_jobs = 0;
+  Acc total;
+
+  memset (stats, 0, sizeof *stats);
+  if (!run_jobs (array, n_threads, &template, cancellable, &jobs, &n_jobs, error))
+    {
+      free_jobs (jobs, n_jobs);
+      return FALSE;
+    }
 
   acc_init (&total);
-  for (guint t = 0; t < n_threads; t++)
+  for (guint t = 0; t < n_jobs; t++)
     acc_merge (&total, &jobs[t].acc);
+  free_jobs (jobs, n_jobs);
 
   stats->count = array->count;
   stats->nan_count = total.nan_count;
@@ -517,11 +638,116 @@ npv_array_compute_stats (NpvArray      *array,
   else
     stats->std = sqrt (total.m2 / (double) total.n);
 
-  stats->is_integer = array->dtype->kind != NPV_KIND_FLOAT;
+  stats->is_integer = array->dtype->kind != NPV_KIND_FLOAT && array->dtype->kind != NPV_KIND_COMPLEX;
   stats->is_unsigned = array->dtype->kind == NPV_KIND_UINT || array->dtype->kind == NPV_KIND_BOOL;
   stats->imin = total.imin;
   stats->imax = total.imax;
   stats->umin = total.umin;
   stats->umax = total.umax;
+  stats->min_positive = isfinite (total.min_positive) ? total.min_positive : NAN;
+  stats->finite_min = isfinite (total.fmin) ? total.fmin : NAN;
+  stats->finite_max = isfinite (total.fmax) ? total.fmax : NAN;
   return TRUE;
+}
+
+gboolean
+npv_array_compute_stats (NpvArray      *array,
+                         guint          n_threads,
+                         GCancellable  *cancellable,
+                         NpvStats      *stats,
+                         GError       **error)
+{
+  if (array->dtype->kind == NPV_KIND_COMPLEX)
+    {
+      g_autofree char *name = npv_dtype_get_name (array->dtype);
+
+      memset (stats, 0, sizeof *stats);
+      g_set_error (error, NPV_ERROR, NPV_ERROR_UNSUPPORTED,
+                   "statistics need numbers on the real line, but the items are %s", name);
+      return FALSE;
+    }
+  return npv_array_compute_stats_full (array, NPV_PART_VALUE, n_threads, NULL, cancellable, stats,
+                                       error);
+}
+
+gboolean
+npv_array_compute_histogram (NpvArray      *array,
+                             NpvPart        part,
+                             double         lo,
+                             double         hi,
+                             guint          n_bins,
+                             guint          n_threads,
+                             gint64        *progress,
+                             GCancellable  *cancellable,
+                             NpvHistogram  *histogram,
+                             GError       **error)
+{
+  guint64 dummy = 0;
+  Job template = { .part = part, .progress = progress, .bins = &dummy, .n_bins = MAX (n_bins, 1),
+                   .lo = lo, .hi = hi };
+  Job *jobs = NULL;
+  guint n_jobs = 0;
+
+  memset (histogram, 0, sizeof *histogram);
+  if (!isfinite (lo) || !isfinite (hi) || lo > hi)
+    {
+      g_set_error (error, NPV_ERROR, NPV_ERROR_INVALID_ARGUMENT,
+                   "a histogram needs a finite range, not [%g, %g]", lo, hi);
+      return FALSE;
+    }
+  if (!run_jobs (array, n_threads, &template, cancellable, &jobs, &n_jobs, error))
+    {
+      free_jobs (jobs, n_jobs);
+      return FALSE;
+    }
+  histogram->lo = lo;
+  histogram->hi = hi;
+  histogram->n_bins = template.n_bins;
+  histogram->counts = g_new0 (guint64, template.n_bins);
+  for (guint t = 0; t < n_jobs; t++)
+    {
+      for (guint b = 0; b < template.n_bins; b++)
+        histogram->counts[b] += jobs[t].bins[b];
+      histogram->below += jobs[t].below;
+      histogram->above += jobs[t].above;
+      histogram->nan += jobs[t].nan;
+    }
+  free_jobs (jobs, n_jobs);
+  return TRUE;
+}
+
+void
+npv_histogram_clear (NpvHistogram *histogram)
+{
+  g_clear_pointer (&histogram->counts, g_free);
+}
+
+double
+npv_histogram_quantile (const NpvHistogram *h,
+                        double              q)
+{
+  guint64 total = h->below + h->above;
+  double rank, seen;
+  double width;
+
+  for (guint b = 0; b < h->n_bins; b++)
+    total += h->counts[b];
+  if (total == 0)
+    return NAN;
+  /* numpy's linear method: the value at rank q (n - 1), items taken as
+   * spread evenly through their bin */
+  rank = CLAMP (q, 0.0, 1.0) * (double) (total - 1);
+  if (rank < (double) h->below)
+    return h->lo;
+  seen = (double) h->below;
+  width = (h->hi - h->lo) / h->n_bins;
+  for (guint b = 0; b < h->n_bins; b++)
+    {
+      double c = (double) h->counts[b];
+
+      if (c > 0 && rank < seen + c)
+        return h->lo + width * (b + (rank - seen + 0.5) / c);
+      seen += c;
+    }
+  return h->hi;
 }

@@ -8,6 +8,7 @@
 #include <gio/gio.h>
 
 #include "npv-array.h"
+#include "npv-pyramid.h"
 
 G_BEGIN_DECLS
 
@@ -28,7 +29,21 @@ typedef struct
   gboolean is_unsigned;
   gint64 imin, imax;
   guint64 umin, umax;
+  double min_positive; /* the smallest value above zero, NaN if none */
+  double finite_min;   /* the extremes of the finite values, NaN if none */
+  double finite_max;
 } NpvStats;
+
+/* Counts of values in @n_bins equal bins over [lo, hi] (hi falls in the
+ * last bin), as np.histogram(a, n_bins, (lo, hi)) counts them; values
+ * outside (infinities included) in below and above, NaN in nan. */
+typedef struct
+{
+  double lo, hi;
+  guint n_bins;
+  guint64 *counts;
+  guint64 below, above, nan;
+} NpvHistogram;
 
 /* Statistics of all items of @array, which must be npv_dtype_is_real().
  * @n_threads 0 uses every processor. Cancellable between chunks. */
@@ -37,5 +52,36 @@ gboolean npv_array_compute_stats (NpvArray      *array,
                                   GCancellable  *cancellable,
                                   NpvStats      *stats,
                                   GError       **error);
+
+/* The same for the @part of complex items (VALUE for other dtypes), with
+ * the number of items done so far added to *@progress (atomically, as the
+ * work goes) when it is not %NULL. */
+gboolean npv_array_compute_stats_full (NpvArray      *array,
+                                       NpvPart        part,
+                                       guint          n_threads,
+                                       gint64        *progress,
+                                       GCancellable  *cancellable,
+                                       NpvStats      *stats,
+                                       GError       **error);
+
+/* A histogram of all items (their @part for complex ones) over [@lo, @hi]
+ * in @n_bins bins, in one more pass. Free it with npv_histogram_clear(). */
+gboolean npv_array_compute_histogram  (NpvArray      *array,
+                                       NpvPart        part,
+                                       double         lo,
+                                       double         hi,
+                                       guint          n_bins,
+                                       guint          n_threads,
+                                       gint64        *progress,
+                                       GCancellable  *cancellable,
+                                       NpvHistogram  *histogram,
+                                       GError       **error);
+void     npv_histogram_clear          (NpvHistogram  *histogram);
+
+/* The @q quantile (0 to 1) of the non-NaN values, interpolated linearly
+ * inside its bin: numpy's np.nanquantile(a, q) to within a bin's width.
+ * NaN if there are no values. */
+double   npv_histogram_quantile       (const NpvHistogram *histogram,
+                                       double              q);
 
 G_END_DECLS
