@@ -27,12 +27,24 @@ def main():
     for name in MAPS:
         cmap = colormaps[name]
         rgb = cmap(np.arange(cmap.N), bytes=True)[:, :3]
-        print("static const guint8 lut_%s[%d * 3] = {" % (name, cmap.N))
-        for i in range(0, cmap.N, 5):
-            row = rgb[i:i + 5]
-            print("  " + " ".join("%3d, %3d, %3d," % tuple(int(c) for c in px) for px in row))
-        print("};")
-        print()
+        table(name, rgb)
+        # Maps made of segments are re-sampled when reversed, which rounds
+        # differently from reading the table backwards: keep theirs.
+        rev = cmap.reversed()(np.arange(cmap.N), bytes=True)[:, :3]
+        if (rev != rgb[::-1]).any():
+            table(name + "_r", rev)
+        else:
+            print("#define lut_%s_r NULL" % name)
+            print()
+
+
+def table(name, rgb):
+    print("static const guint8 lut_%s[%d * 3] = {" % (name, len(rgb)))
+    for i in range(0, len(rgb), 5):
+        row = rgb[i:i + 5]
+        print("  " + " ".join("%3d, %3d, %3d," % tuple(int(c) for c in px) for px in row))
+    print("};")
+    print()
 
 
 if __name__ == "__main__":

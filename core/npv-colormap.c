@@ -14,18 +14,19 @@ typedef struct
 {
   const char *name;
   const guint8 *table;
+  const guint8 *reversed;   /* matplotlib's own, when not the table backwards */
   guint size;
 } MapInfo;
 
 static const MapInfo maps[NPV_N_COLORMAPS] = {
-  [NPV_COLORMAP_VIRIDIS] = { "viridis", lut_viridis, G_N_ELEMENTS (lut_viridis) / 3 },
-  [NPV_COLORMAP_MAGMA] = { "magma", lut_magma, G_N_ELEMENTS (lut_magma) / 3 },
-  [NPV_COLORMAP_INFERNO] = { "inferno", lut_inferno, G_N_ELEMENTS (lut_inferno) / 3 },
-  [NPV_COLORMAP_PLASMA] = { "plasma", lut_plasma, G_N_ELEMENTS (lut_plasma) / 3 },
-  [NPV_COLORMAP_CIVIDIS] = { "cividis", lut_cividis, G_N_ELEMENTS (lut_cividis) / 3 },
-  [NPV_COLORMAP_GRAY] = { "gray", lut_gray, G_N_ELEMENTS (lut_gray) / 3 },
-  [NPV_COLORMAP_COOLWARM] = { "coolwarm", lut_coolwarm, G_N_ELEMENTS (lut_coolwarm) / 3 },
-  [NPV_COLORMAP_TWILIGHT] = { "twilight", lut_twilight, G_N_ELEMENTS (lut_twilight) / 3 },
+  [NPV_COLORMAP_VIRIDIS] = { "viridis", lut_viridis, lut_viridis_r, G_N_ELEMENTS (lut_viridis) / 3 },
+  [NPV_COLORMAP_MAGMA] = { "magma", lut_magma, lut_magma_r, G_N_ELEMENTS (lut_magma) / 3 },
+  [NPV_COLORMAP_INFERNO] = { "inferno", lut_inferno, lut_inferno_r, G_N_ELEMENTS (lut_inferno) / 3 },
+  [NPV_COLORMAP_PLASMA] = { "plasma", lut_plasma, lut_plasma_r, G_N_ELEMENTS (lut_plasma) / 3 },
+  [NPV_COLORMAP_CIVIDIS] = { "cividis", lut_cividis, lut_cividis_r, G_N_ELEMENTS (lut_cividis) / 3 },
+  [NPV_COLORMAP_GRAY] = { "gray", lut_gray, lut_gray_r, G_N_ELEMENTS (lut_gray) / 3 },
+  [NPV_COLORMAP_COOLWARM] = { "coolwarm", lut_coolwarm, lut_coolwarm_r, G_N_ELEMENTS (lut_coolwarm) / 3 },
+  [NPV_COLORMAP_TWILIGHT] = { "twilight", lut_twilight, lut_twilight_r, G_N_ELEMENTS (lut_twilight) / 3 },
 };
 
 static const char * const scale_names[NPV_N_SCALES] = {
@@ -89,18 +90,30 @@ npv_scale_from_name (const char *name,
   return FALSE;
 }
 
+/* matplotlib's SymLogNorm with base 10 and linscale 1: linear within
+ * linthresh of zero, logarithmic beyond, continuous at the seam. */
+#define LINSCALE_ADJ (1.0 / (1.0 - 1.0 / 10.0))
+
 static double
 symlog (double v,
         double linthresh)
 {
-  return copysign (log10 (1.0 + fabs (v) / linthresh), v);
+  double a = fabs (v);
+
+  if (a <= linthresh)
+    return v * LINSCALE_ADJ;
+  return copysign (linthresh * (LINSCALE_ADJ + log10 (a / linthresh)), v);
 }
 
 static double
 symlog_inverse (double y,
                 double linthresh)
 {
-  return copysign ((pow (10.0, fabs (y)) - 1.0) * linthresh, y);
+  double a = fabs (y);
+
+  if (a <= linthresh * LINSCALE_ADJ)
+    return y / LINSCALE_ADJ;
+  return copysign (linthresh * pow (10.0, a / linthresh - LINSCALE_ADJ), y);
 }
 
 static double
@@ -196,6 +209,19 @@ table_color (const guint8 *table,
          table[3 * i + 2];
 }
 
+/* Colour @i of the map, or of the reversed map as matplotlib makes it. */
+static inline guint32
+map_index (const MapInfo *info,
+           gboolean       reversed,
+           guint          i)
+{
+  if (!reversed)
+    return table_color (info->table, i);
+  if (info->reversed != NULL)
+    return table_color (info->reversed, i);
+  return table_color (info->table, info->size - 1 - i);
+}
+
 guint32
 npv_color_scale_map (const NpvColorScale *cs,
                      double               v)
@@ -221,9 +247,7 @@ npv_color_scale_map (const NpvColorScale *cs,
     i = info->size - 1;
   else
     i = (guint) x;
-  if (cs->reversed)
-    i = info->size - 1 - i;
-  return table_color (info->table, i);
+  return map_index (info, cs->reversed, i);
 }
 
 void
@@ -255,7 +279,7 @@ npv_color_scale_map_n (const NpvColorScale *cs,
           /* the same operations as the general path, for the same colour */
           x = (v - lo) / span * info->size;
           i = x < 0 ? 0 : x >= info->size ? last : (guint) x;
-          colors[j] = table_color (info->table, cs->reversed ? last - i : i);
+          colors[j] = map_index (info, cs->reversed, i);
         }
       return;
     }

@@ -30,8 +30,8 @@ G_BEGIN_DECLS
 
 #define NPV_PYRAMID_TILE 256
 
-/* What number an item stands for. Complex items need one of the complex
- * parts; the other dtypes take VALUE. */
+/* What number an item stands for: VALUE for real dtypes; complex items
+ * take one of the complex parts (VALUE on them means ABS). */
 typedef enum {
   NPV_PART_VALUE,
   NPV_PART_REAL,
