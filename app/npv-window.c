@@ -21,6 +21,7 @@
 #include "npv-file.h"
 #include "npv-grid.h"
 #include "npv-heatmap.h"
+#include "npv-line.h"
 #include "npv-node-item.h"
 #include "npv-plane.h"
 #include "npv-stats.h"
@@ -47,6 +48,9 @@ struct _NpvWindow
   GCancellable *range_cancellable;
   NpvHeatmap *heatmap;
   gboolean heatmap_stale;      /* its plane waits until it is shown */
+  NpvLine *line;
+  GtkDropDown *line_dropdown;  /* row or column of the cursor */
+  gboolean line_stale;
   NpvStatsPanel *stats_panel;
   GtkDropDown *colormap_dropdown;
   GtkCheckButton *reverse_check;
@@ -103,6 +107,7 @@ struct _NpvWindow
   GtkWidget *inspector;
   GtkGrid *info_grid;
   GtkWidget *heatmap_box;
+  GtkWidget *line_box;
   GtkWidget *stats_box;
   GtkGrid *colour_grid;
   GtkStack *inspector_stack;
@@ -595,6 +600,8 @@ update_status (NpvWindow *self,
 
 static void sync_heatmap_selection (NpvWindow *self);
 static gboolean heatmap_shown (NpvWindow *self);
+static gboolean line_shown (NpvWindow *self);
+static void update_line (NpvWindow *self);
 
 static void
 grid_cursor_changed (NpvGrid   *grid,
@@ -605,6 +612,11 @@ grid_cursor_changed (NpvGrid   *grid,
       sync_heatmap_selection (self);
       return;
     }
+  if (line_shown (self))
+    {
+      update_line (self);
+      return;
+    }
   update_status (self, FALSE);
 }
 
@@ -612,7 +624,7 @@ static void
 grid_hover_changed (NpvGrid   *grid,
                     NpvWindow *self)
 {
-  if (!heatmap_shown (self))
+  if (!heatmap_shown (self) && !line_shown (self))
     update_status (self, TRUE);
 }
 
@@ -785,6 +797,7 @@ range_entry_activated (GtkEntry  *entry,
   apply_colour (self);
 }
 
+
 static void
 part_changed (GObject    *object,
               GParamSpec *pspec,
@@ -795,6 +808,7 @@ part_changed (GObject    *object,
   npv_heatmap_set_part (self->heatmap, current_part (self));
   if (self->array == NULL || self->array->dtype->kind != NPV_KIND_COMPLEX)
     return;
+  update_line (self);
   view = npv_plane_apply (&self->plane, self->array, NULL);
   npv_stats_panel_set_arrays (self->stats_panel, self->array, view, current_part (self));
 }
@@ -1068,6 +1082,96 @@ update_heatmap_plane (NpvWindow *self)
   sync_heatmap_selection (self);
 }
 
+/* The line view: a 1-D array, or the cursor's row or column of the plane. */
+static gboolean
+line_shown (NpvWindow *self)
+{
+  return g_strcmp0 (gtk_stack_get_visible_child_name (self->view_stack), "line") == 0;
+}
+
+static void
+update_line (NpvWindow *self)
+{
+  g_autoptr(NpvArray) plane = NULL;
+  g_autoptr(NpvArray) values = NULL;
+  g_autofree char *caption = NULL;
+  gint64 row, col;
+
+  if (!line_shown (self))
+    {
+      self->line_stale = TRUE;
+      return;
+    }
+  self->line_stale = FALSE;
+  gtk_widget_set_visible (GTK_WIDGET (self->line_dropdown), self->array != NULL && self->array->ndim >= 2);
+  if (self->array == NULL || self->array->ndim == 0)
+    {
+      npv_line_set_values (self->line, NULL, NPV_PART_ABS);
+      npv_line_set_caption (self->line, self->array != NULL ? _("A 0-d array has one value: see the grid")
+                                                            : NULL);
+      return;
+    }
+  if (self->array->ndim == 1)
+    {
+      npv_line_set_values (self->line, self->array, current_part (self));
+      npv_line_set_caption (self->line, "a");
+      return;
+    }
+
+  plane = npv_plane_apply (&self->plane, self->array, NULL);
+  if (plane == NULL)
+    return;
+  npv_grid_get_cursor (self->grid, &row, &col);
+  col /= MAX (grid_leaves (self), 1);
+  {
+    gboolean by_column = gtk_drop_down_get_selected (self->line_dropdown) == 1;
+    NpvIndex index = { 2, { { .kind = NPV_INDEX_INTEGER, .value = by_column ? 0 : row },
+                            { .kind = NPV_INDEX_INTEGER, .value = by_column ? col : 0 } } };
+    g_autofree char *expression = npv_plane_to_expression (&self->plane, "a");
+
+    index.items[by_column ? 0 : 1].kind = NPV_INDEX_SLICE;
+    values = npv_array_apply_index (plane, &index, NULL);
+    caption = by_column
+              ? g_strdup_printf (_("column %" G_GINT64_FORMAT " of %s"), col, expression)
+              : g_strdup_printf (_("row %" G_GINT64_FORMAT " of %s"), row, expression);
+  }
+  if (values != NULL && (values->dtype->kind == NPV_KIND_STRUCT))
+    g_clear_pointer (&values, npv_array_unref);
+  npv_line_set_values (self->line, values, current_part (self));
+  npv_line_set_caption (self->line, caption);
+}
+
+static void
+line_dropdown_changed (GObject    *object,
+                       GParamSpec *pspec,
+                       NpvWindow  *self)
+{
+  update_line (self);
+}
+
+static void
+line_hover_changed (NpvLine   *line,
+                    NpvWindow *self)
+{
+  gint64 first, last;
+  double mn, mx;
+  g_autoptr(GString) text = g_string_new (NULL);
+
+  if (!line_shown (self) || self->array == NULL)
+    return;
+  if (npv_line_get_hover (line, &first, &last, &mn, &mx))
+    {
+      if (first == last)
+        g_string_append_printf (text, "[%" G_GINT64_FORMAT "] = %.17g", first, mn);
+      else
+        g_string_append_printf (text, _("[%" G_GINT64_FORMAT ":%" G_GINT64_FORMAT "]   min %.6g   max %.6g"),
+                                first, last + 1, mn, mx);
+    }
+  g_string_append_printf (text, text->len > 0 ? _("   ·   %.3g items per pixel") : _("%.3g items per pixel"),
+                          npv_line_get_items_per_pixel (line));
+  gtk_label_set_text (self->status_label, text->str);
+}
+
 static void rebuild_dims_bar (NpvWindow *self);
 static void update_shading_range (NpvWindow *self);
 
@@ -1083,6 +1187,7 @@ apply_plane (NpvWindow *self)
   view = npv_plane_apply (&self->plane, self->array, &error);
   npv_grid_set_plane (self->grid, view);
   update_heatmap_plane (self);
+  update_line (self);
   npv_stats_panel_set_plane (self->stats_panel, view);
   expression = npv_plane_to_expression (&self->plane, "a");
   gtk_widget_set_tooltip_text (self->dims_bar, expression);
@@ -1364,6 +1469,7 @@ show_member (NpvWindow     *self,
   g_clear_pointer (&self->array, npv_array_unref);
   npv_grid_set_plane (self->grid, NULL);
   npv_heatmap_set_plane (self->heatmap, NULL);
+  npv_line_set_values (self->line, NULL, NPV_PART_ABS);
   npv_stats_panel_set_arrays (self->stats_panel, NULL, NULL, NPV_PART_ABS);
   gtk_widget_set_visible (self->dims_bar, FALSE);
   show_info (self, node);
@@ -2280,9 +2386,16 @@ visible_view_changed (GtkStack   *stack,
       gtk_widget_grab_focus (GTK_WIDGET (self->heatmap));
       heatmap_status (self);
     }
+  else if (g_strcmp0 (view, "line") == 0)
+    {
+      update_line (self);
+      gtk_widget_grab_focus (GTK_WIDGET (self->line));
+      line_hover_changed (self->line, self);
+    }
   else if (g_strcmp0 (view, "grid") == 0)
     update_status (self, FALSE);
-  if (self->settings != NULL && (g_strcmp0 (view, "grid") == 0 || g_strcmp0 (view, "heatmap") == 0))
+  if (self->settings != NULL && (g_strcmp0 (view, "grid") == 0 || g_strcmp0 (view, "heatmap") == 0 ||
+                                 g_strcmp0 (view, "line") == 0))
     g_settings_set_string (self->settings, "last-view", view);
 }
 
@@ -2795,6 +2908,8 @@ npv_window_dispose (GObject *object)
     g_signal_handlers_disconnect_by_data (self->grid, self);
   if (self->heatmap != NULL)
     g_signal_handlers_disconnect_by_data (self->heatmap, self);
+  if (self->line != NULL)
+    g_signal_handlers_disconnect_by_data (self->line, self);
   if (self->stats_panel != NULL)
     g_signal_handlers_disconnect_by_data (self->stats_panel, self);
   if (self->view_stack != NULL)
@@ -2854,6 +2969,7 @@ npv_window_class_init (NpvWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, NpvWindow, dims_bar);
   gtk_widget_class_bind_template_child (widget_class, NpvWindow, view_stack);
   gtk_widget_class_bind_template_child (widget_class, NpvWindow, heatmap_box);
+  gtk_widget_class_bind_template_child (widget_class, NpvWindow, line_box);
   gtk_widget_class_bind_template_child (widget_class, NpvWindow, stats_box);
   gtk_widget_class_bind_template_child (widget_class, NpvWindow, colour_grid);
   gtk_widget_class_bind_template_child (widget_class, NpvWindow, inspector_stack);
@@ -2895,6 +3011,7 @@ npv_window_class_init (NpvWindowClass *klass)
                                        "win.copy-expression", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_1, GDK_CONTROL_MASK, "win.view", "s", "grid");
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_2, GDK_CONTROL_MASK, "win.view", "s", "heatmap");
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_3, GDK_CONTROL_MASK, "win.view", "s", "line");
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_4, GDK_CONTROL_MASK, "win.view", "s", "text");
 }
 
@@ -2961,6 +3078,23 @@ npv_window_init (NpvWindow *self)
   g_signal_connect (self->heatmap, "hover-changed", G_CALLBACK (heatmap_hover_changed), self);
   g_signal_connect (self->heatmap, "selection-changed", G_CALLBACK (heatmap_selection_changed), self);
   g_signal_connect (self->heatmap, "view-changed", G_CALLBACK (heatmap_view_changed), self);
+  {
+    const char *line_modes[] = { _("Row of the cursor"), _("Column of the cursor"), NULL };
+
+    self->line_dropdown = GTK_DROP_DOWN (gtk_drop_down_new_from_strings (line_modes));
+    gtk_widget_set_halign (GTK_WIDGET (self->line_dropdown), GTK_ALIGN_START);
+    gtk_widget_set_margin_start (GTK_WIDGET (self->line_dropdown), 6);
+    gtk_widget_set_margin_top (GTK_WIDGET (self->line_dropdown), 4);
+    gtk_widget_set_tooltip_text (GTK_WIDGET (self->line_dropdown),
+                                 _("Which line of the plane to plot; move the cursor in the grid or "
+                                   "click in the heatmap to choose it"));
+    gtk_box_append (GTK_BOX (self->line_box), GTK_WIDGET (self->line_dropdown));
+    g_signal_connect (self->line_dropdown, "notify::selected", G_CALLBACK (line_dropdown_changed), self);
+    self->line = NPV_LINE (npv_line_new ());
+    gtk_widget_set_vexpand (GTK_WIDGET (self->line), TRUE);
+    gtk_box_append (GTK_BOX (self->line_box), GTK_WIDGET (self->line));
+    g_signal_connect (self->line, "hover-changed", G_CALLBACK (line_hover_changed), self);
+  }
   self->stats_panel = NPV_STATS_PANEL (npv_stats_panel_new ());
   gtk_box_append (GTK_BOX (self->stats_box), GTK_WIDGET (self->stats_panel));
   g_signal_connect (self->stats_panel, "changed", G_CALLBACK (stats_changed), self);
@@ -2971,8 +3105,8 @@ npv_window_init (NpvWindow *self)
     {
       g_autofree char *view = g_settings_get_string (self->settings, "last-view");
 
-      if (g_strcmp0 (view, "heatmap") == 0)
-        gtk_stack_set_visible_child_name (self->view_stack, "heatmap");
+      if (g_strcmp0 (view, "heatmap") == 0 || g_strcmp0 (view, "line") == 0)
+        gtk_stack_set_visible_child_name (self->view_stack, view);
     }
   self->all_members = g_list_store_new (NPV_TYPE_NODE_ITEM);
   self->selection = gtk_single_selection_new (NULL);
@@ -3130,6 +3264,13 @@ npv_window_get_heatmap (NpvWindow *self)
 {
   g_return_val_if_fail (NPV_IS_WINDOW (self), NULL);
   return self->heatmap;
+}
+
+NpvLine *
+npv_window_get_line (NpvWindow *self)
+{
+  g_return_val_if_fail (NPV_IS_WINDOW (self), NULL);
+  return self->line;
 }
 
 NpvStatsPanel *

@@ -10,6 +10,7 @@
 #include "npv-application.h"
 #include "npv-grid.h"
 #include "npv-heatmap.h"
+#include "npv-line.h"
 #include "npv-stats-panel.h"
 
 G_BEGIN_DECLS
@@ -48,6 +49,7 @@ void        npv_window_set_filter       (NpvWindow      *self,
                                          const char     *text);
 NpvGrid    *npv_window_get_grid         (NpvWindow      *self);
 NpvHeatmap *npv_window_get_heatmap      (NpvWindow      *self);
+NpvLine    *npv_window_get_line         (NpvWindow      *self);
 NpvStatsPanel *npv_window_get_stats_panel (NpvWindow    *self);
 /* Writes @what ("selection", "plane" or "member") of the values shown to
  * @path, as the Export dialog does (format from the name; an existing

@@ -200,7 +200,7 @@ npv_item_to_part (const NpvDType *dtype,
   ComplexScalar s;
 
   if (dtype->kind != NPV_KIND_COMPLEX)
-    return complex_part (npv_item_to_double (dtype, item), 0.0, part);
+    return npv_item_to_double (dtype, item);
 
   npv_item_load_native (dtype, item, s.bytes);
   switch (dtype->itemsize)
@@ -443,6 +443,8 @@ npv_pyramid_new (NpvArray *plane,
     }
   if (complex && part == NPV_PART_VALUE)
     part = NPV_PART_ABS;
+  if (!complex)
+    part = NPV_PART_VALUE;
 
   self = g_new0 (NpvPyramid, 1);
   self->ref_count = 1;

@@ -30,8 +30,8 @@ G_BEGIN_DECLS
 
 #define NPV_PYRAMID_TILE 256
 
-/* What number an item stands for: VALUE for real dtypes; complex items
- * take one of the complex parts (VALUE on them means ABS). */
+/* What number a complex item stands for (VALUE on them means ABS). Items
+ * of real dtypes are their value whatever the part. */
 typedef enum {
   NPV_PART_VALUE,
   NPV_PART_REAL,
@@ -115,7 +115,8 @@ double      npv_blocks_get_mean      (const NpvBlocks *blocks,
                                       guint          r,
                                       guint          c);
 
-/* The item of a real or complex dtype as the number @part takes from it. */
+/* The item of a real or complex dtype as the number @part takes from it
+ * (real items are their value). */
 double      npv_item_to_part         (const NpvDType *dtype,
                                       NpvPart        part,
                                       const guint8  *item);
