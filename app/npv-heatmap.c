@@ -49,6 +49,7 @@ typedef struct
   TexKey key;
   GdkTexture *texture;         /* NULL until the first pixels arrive */
   NpvBlocks *blocks;           /* the reductions the texture shows */
+  NpvBlocks *more[3];          /* RGB(A): the other channels' */
   guint sub_row, sub_col;      /* zoomed in: where the texture starts in blocks */
   int width, height;           /* device pixels */
   gboolean exact;
@@ -62,7 +63,10 @@ struct _NpvHeatmap
   GtkWidget parent_instance;
 
   NpvArray *plane;
-  NpvPyramid *pyramid;
+  NpvPyramid *pyramid;         /* of the plane, or of the red channel */
+  NpvPyramid *more[3];         /* RGB(A): green, blue and alpha */
+  guint n_channels;            /* 1 for a colour map, 3 or 4 for RGB(A) */
+  double full_scale;           /* RGB(A): the value of full intensity */
   char *message;
   NpvPart part;
   NpvReduction reduction;
@@ -347,6 +351,8 @@ tex_entry_free (TexEntry *entry)
     }
   g_clear_object (&entry->texture);
   g_clear_pointer (&entry->blocks, npv_blocks_unref);
+  for (guint k = 0; k < 3; k++)
+    g_clear_pointer (&entry->more[k], npv_blocks_unref);
   g_free (entry);
 }
 
@@ -405,6 +411,10 @@ typedef struct
   guint generation;
   guint color_gen;
   NpvBlocks *blocks;           /* recolouring: the reductions to use */
+  NpvPyramid *more[3];         /* RGB(A) */
+  NpvBlocks *more_blocks[3];
+  guint n_channels;
+  double full_scale;
   gint64 content_w, content_h;
   GCancellable *cancellable;   /* the entry's */
 } TexJob;
@@ -412,6 +422,7 @@ typedef struct
 typedef struct
 {
   NpvBlocks *blocks;
+  NpvBlocks *more[3];
   GBytes *pixels;
   int width, height;
   gboolean exact;
@@ -423,6 +434,11 @@ tex_job_free (TexJob *job)
   g_weak_ref_clear (&job->heatmap);
   g_clear_pointer (&job->pyramid, npv_pyramid_unref);
   g_clear_pointer (&job->blocks, npv_blocks_unref);
+  for (guint k = 0; k < 3; k++)
+    {
+      g_clear_pointer (&job->more[k], npv_pyramid_unref);
+      g_clear_pointer (&job->more_blocks[k], npv_blocks_unref);
+    }
   g_clear_object (&job->cancellable);
   g_free (job);
 }
@@ -431,14 +447,32 @@ static void
 tex_result_free (TexResult *result)
 {
   g_clear_pointer (&result->blocks, npv_blocks_unref);
+  for (guint k = 0; k < 3; k++)
+    g_clear_pointer (&result->more[k], npv_blocks_unref);
   g_clear_pointer (&result->pixels, g_bytes_unref);
   g_free (result);
 }
 
-/* Colours the texture @job stands for from @blocks. */
+/* One channel of a block as a byte: its mean over full_scale, clipped. */
+static guint32
+channel_byte (NpvBlocks   *b,
+              gsize        i,
+              double       full_scale)
+{
+  double v = npv_blocks_get_mean (b, (guint) (i / b->n_cols), (guint) (i % b->n_cols));
+
+  if (isnan (v))
+    return 0;
+  v = v / full_scale;
+  return v <= 0 ? 0 : v >= 1 ? 255 : (guint32) (v * 255 + 0.5);
+}
+
+/* Colours the texture @job stands for from @blocks (and @more, the other
+ * channels of an RGB(A) picture). */
 static TexResult *
-colorize (TexJob    *job,
-          NpvBlocks *blocks)
+colorize (TexJob     *job,
+          NpvBlocks  *blocks,
+          NpvBlocks **more)
 {
   TexResult *result = g_new0 (TexResult, 1);
   guint level, sub_row, sub_col;
@@ -457,9 +491,23 @@ colorize (TexJob    *job,
     {
       gsize base = (gsize) (sub_row + r) * blocks->n_cols + sub_col;
 
-      for (guint c = 0; c < n_cols; c++)
-        values[c] = block_value (blocks, base + c, job->reduction);
-      npv_color_scale_map_n (&job->cs, values, n_cols, colors);
+      if (job->n_channels >= 3)
+        for (guint c = 0; c < n_cols; c++)
+          {
+            guint32 red = channel_byte (blocks, base + c, job->full_scale);
+            guint32 green = channel_byte (more[0], base + c, job->full_scale);
+            guint32 blue = channel_byte (more[1], base + c, job->full_scale);
+            guint32 a = job->n_channels == 4 ? channel_byte (more[2], base + c, job->full_scale) : 255;
+
+            /* premultiplied, as GDK_MEMORY_DEFAULT is */
+            colors[c] = a << 24 | (red * a / 255) << 16 | (green * a / 255) << 8 | (blue * a / 255);
+          }
+      else
+        {
+          for (guint c = 0; c < n_cols; c++)
+            values[c] = block_value (blocks, base + c, job->reduction);
+          npv_color_scale_map_n (&job->cs, values, n_cols, colors);
+        }
       for (int y = (int) r << z; y < MIN (h, (int) (r + 1) << z); y++)
         {
           guint32 *line = pixels + (gsize) y * w;
@@ -473,6 +521,8 @@ colorize (TexJob    *job,
     }
 
   result->blocks = npv_blocks_ref (blocks);
+  for (guint k = 0; k + 1 < job->n_channels; k++)
+    result->more[k] = npv_blocks_ref (more[k]);
   result->pixels = g_bytes_new_take (pixels, (gsize) w * h * 4);
   result->width = w;
   result->height = h;
@@ -524,11 +574,31 @@ texture_in_thread (GTask        *task,
 
   if (job->blocks != NULL && job->blocks->exact)
     {
-      g_task_return_pointer (task, colorize (job, job->blocks), (GDestroyNotify) tex_result_free);
+      g_task_return_pointer (task, colorize (job, job->blocks, job->more_blocks),
+                             (GDestroyNotify) tex_result_free);
       return;
     }
 
   texture_source (&job->key, &level, &tile_row, &tile_col, &sub_row, &sub_col);
+  if (job->n_channels > 1)
+    {
+      /* RGB(A): every channel's exact tile */
+      NpvBlocks *more[3] = { NULL, NULL, NULL };
+      TexResult *result = NULL;
+
+      blocks = npv_pyramid_get_tile (job->pyramid, level, tile_row, tile_col, 0, cancellable, &error);
+      for (guint k = 0; blocks != NULL && k + 1 < job->n_channels && error == NULL; k++)
+        more[k] = npv_pyramid_get_tile (job->more[k], level, tile_row, tile_col, 0, cancellable, &error);
+      if (error == NULL)
+        result = colorize (job, blocks, more);
+      for (guint k = 0; k < 3; k++)
+        g_clear_pointer (&more[k], npv_blocks_unref);
+      if (result == NULL)
+        g_task_return_error (task, error);
+      else
+        g_task_return_pointer (task, result, (GDestroyNotify) tex_result_free);
+      return;
+    }
   blocks = npv_pyramid_peek_tile (job->pyramid, level, tile_row, tile_col);
   if (blocks == NULL && level >= 2 && job->blocks == NULL)
     {
@@ -543,7 +613,7 @@ texture_in_thread (GTask        *task,
 
           partial->job = job;
           partial->task = g_object_ref (task);
-          partial->result = colorize (job, sample);
+          partial->result = colorize (job, sample, NULL);
           g_main_context_invoke_full (g_task_get_context (task), G_PRIORITY_DEFAULT,
                                       partial_arrived, partial, partial_free);
         }
@@ -555,7 +625,7 @@ texture_in_thread (GTask        *task,
       g_task_return_error (task, error);
       return;
     }
-  g_task_return_pointer (task, colorize (job, blocks), (GDestroyNotify) tex_result_free);
+  g_task_return_pointer (task, colorize (job, blocks, NULL), (GDestroyNotify) tex_result_free);
 }
 
 static void
@@ -580,6 +650,12 @@ apply_result (NpvHeatmap *self,
                                            result->pixels, (gsize) result->width * 4);
   g_clear_pointer (&entry->blocks, npv_blocks_unref);
   entry->blocks = npv_blocks_ref (result->blocks);
+  for (guint k = 0; k < 3; k++)
+    {
+      g_clear_pointer (&entry->more[k], npv_blocks_unref);
+      if (result->more[k] != NULL)
+        entry->more[k] = npv_blocks_ref (result->more[k]);
+    }
   entry->width = result->width;
   entry->height = result->height;
   entry->exact = result->exact;
@@ -651,6 +727,16 @@ request_texture (NpvHeatmap *self,
   job->generation = self->generation;
   job->color_gen = self->color_gen;
   job->blocks = entry->blocks != NULL ? npv_blocks_ref (entry->blocks) : NULL;
+  job->n_channels = self->n_channels;
+  job->full_scale = self->full_scale;
+  for (guint k = 0; k + 1 < self->n_channels; k++)
+    {
+      job->more[k] = npv_pyramid_ref (self->more[k]);
+      if (entry->more[k] == NULL)
+        g_clear_pointer (&job->blocks, npv_blocks_unref);
+    }
+  for (guint k = 0; job->blocks != NULL && k + 1 < self->n_channels; k++)
+    job->more_blocks[k] = npv_blocks_ref (entry->more[k]);
   job->content_w = content_size (plane_cols (self), entry->key.zoom);
   job->content_h = content_size (plane_rows (self), entry->key.zoom);
   job->cancellable = g_object_ref (entry->cancellable);
@@ -680,7 +766,7 @@ visible_textures (NpvHeatmap *self,
 static gboolean
 range_ready (NpvHeatmap *self)
 {
-  return self->range_known || self->have_sample_range;
+  return self->range_known || self->have_sample_range || self->n_channels > 1;
 }
 
 static gboolean
@@ -920,27 +1006,86 @@ rebuild_pyramid (NpvHeatmap *self)
   start_sample (self);
 }
 
+static void
+clear_channels (NpvHeatmap *self)
+{
+  for (guint k = 0; k < 3; k++)
+    g_clear_pointer (&self->more[k], npv_pyramid_unref);
+  self->n_channels = 1;
+}
+
+static void plane_changed (NpvHeatmap *self, gint64 old_rows, gint64 old_cols);
+
 void
 npv_heatmap_set_plane (NpvHeatmap *self,
                        NpvArray   *plane)
 {
+  gint64 old_rows = plane_rows (self), old_cols = plane_cols (self);
+
   g_return_if_fail (NPV_IS_HEATMAP (self));
   g_return_if_fail (plane == NULL || plane->ndim == 2);
 
-  if (plane == self->plane)
+  if (plane == self->plane && self->n_channels == 1)
     return;
   if (plane != NULL)
     npv_array_ref (plane);
   g_clear_pointer (&self->plane, npv_array_unref);
   self->plane = plane;
+  clear_channels (self);
   rebuild_pyramid (self);
+  plane_changed (self, old_rows, old_cols);
+}
 
+void
+npv_heatmap_set_rgb (NpvHeatmap *self,
+                     NpvArray  **channels,
+                     guint       n_channels,
+                     double      full_scale)
+{
+  g_autoptr(GError) error = NULL;
+  gint64 old_rows = plane_rows (self), old_cols = plane_cols (self);
+
+  g_return_if_fail (NPV_IS_HEATMAP (self));
+  g_return_if_fail (n_channels == 3 || n_channels == 4);
+
+  npv_array_ref (channels[0]);
+  g_clear_pointer (&self->plane, npv_array_unref);
+  self->plane = channels[0];
+  clear_channels (self);
+  rebuild_pyramid (self);
+  for (guint k = 1; k < n_channels && self->pyramid != NULL; k++)
+    {
+      self->more[k - 1] = npv_pyramid_new (channels[k], NPV_PART_VALUE, 0, &error);
+      if (self->more[k - 1] == NULL)
+        {
+          g_free (self->message);
+          self->message = g_strdup (error->message);
+          g_clear_pointer (&self->pyramid, npv_pyramid_unref);
+          clear_channels (self);
+          break;
+        }
+      self->n_channels = k + 1;
+    }
+  self->full_scale = full_scale;
+  plane_changed (self, old_rows, old_cols);
+}
+
+static void
+plane_changed (NpvHeatmap *self,
+               gint64      old_rows,
+               gint64      old_cols)
+{
   if (self->has_selection &&
       (self->sel_r1 >= plane_rows (self) || self->sel_c1 >= plane_cols (self)))
     self->has_selection = FALSE;
   self->has_hover = FALSE;
-  self->fitted = TRUE;
-  self->zoom = npv_heatmap_get_fit_zoom (self);
+  /* another plane of the same shape (a slider moved) keeps the view */
+  if (old_rows != plane_rows (self) || old_cols != plane_cols (self) || self->fitted)
+    {
+      self->fitted = TRUE;
+      self->zoom = npv_heatmap_get_fit_zoom (self);
+    }
+  self->zoom = CLAMP (self->zoom, min_zoom (self), NPV_HEATMAP_MAX_ZOOM);
   clamp_offsets (self);
   schedule_update (self);
   gtk_widget_queue_draw (GTK_WIDGET (self));
@@ -1572,7 +1717,7 @@ npv_heatmap_snapshot (GtkWidget   *widget,
                                                           (double) entry->height / s));
       }
 
-  if (self->zoom >= TEXT_ZOOM)
+  if (self->zoom >= TEXT_ZOOM && self->n_channels == 1)
     draw_values (self, snapshot, &r);
 
   if (self->has_selection)
@@ -1611,7 +1756,8 @@ npv_heatmap_snapshot (GtkWidget   *widget,
   gtk_snapshot_pop (snapshot);
 
   draw_axes (self, snapshot, &r);
-  draw_colorbar (self, snapshot);
+  if (self->n_channels == 1)
+    draw_colorbar (self, snapshot);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1888,6 +2034,7 @@ npv_heatmap_finalize (GObject *object)
 
   g_clear_pointer (&self->textures, g_hash_table_unref);
   g_clear_pointer (&self->pyramid, npv_pyramid_unref);
+  clear_channels (self);
   g_clear_pointer (&self->plane, npv_array_unref);
   g_free (self->message);
 
@@ -1953,6 +2100,8 @@ npv_heatmap_init (NpvHeatmap *self)
   self->cs.hi = 1;
   self->part = NPV_PART_ABS;
   self->fitted = TRUE;
+  self->n_channels = 1;
+  self->full_scale = 1;
 
   gtk_widget_set_focusable (GTK_WIDGET (self), TRUE);
   gtk_widget_set_overflow (GTK_WIDGET (self), GTK_OVERFLOW_HIDDEN);

@@ -34,6 +34,13 @@ GtkWidget  *npv_heatmap_new            (void);
  * user zooms or pans. */
 void        npv_heatmap_set_plane      (NpvHeatmap          *self,
                                         NpvArray            *plane);
+/* Shows an RGB(A) picture: @channels are the planes of red, green, blue
+ * (and alpha), all the same shape; @full_scale is the value of full
+ * intensity (255 for uint8, 1 for floats). */
+void        npv_heatmap_set_rgb        (NpvHeatmap          *self,
+                                        NpvArray           **channels,
+                                        guint                n_channels,
+                                        double               full_scale);
 /* Which number complex items stand for (ABS by default). */
 void        npv_heatmap_set_part       (NpvHeatmap          *self,
                                         NpvPart              part);

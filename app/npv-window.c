@@ -61,6 +61,7 @@ struct _NpvWindow
   GtkDropDown *reduction_dropdown;
   GtkDropDown *part_dropdown;
   GtkWidget *part_label;
+  GtkCheckButton *rgb_check;
 
   /* work on the worker pool */
   GCancellable *open_cancellable;
@@ -861,6 +862,8 @@ colour_entry (NpvWindow  *self,
   return GTK_ENTRY (entry);
 }
 
+static void rgb_toggled (GtkCheckButton *check, GParamSpec *pspec, NpvWindow *self);
+
 static void
 build_colour_page (NpvWindow *self)
 {
@@ -891,6 +894,14 @@ build_colour_page (NpvWindow *self)
   self->part_label = g_object_get_data (G_OBJECT (self->part_dropdown), "label");
   gtk_widget_set_visible (GTK_WIDGET (self->part_dropdown), FALSE);
   gtk_widget_set_visible (self->part_label, FALSE);
+
+  self->rgb_check = GTK_CHECK_BUTTON (gtk_check_button_new_with_mnemonic (_("Last axis as R_GB(A) colours")));
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->rgb_check),
+                               _("Show an array whose last axis has 3 or 4 entries (bytes, or floats "
+                                 "from 0 to 1) as a colour picture"));
+  gtk_widget_set_visible (GTK_WIDGET (self->rgb_check), FALSE);
+  gtk_grid_attach (self->colour_grid, GTK_WIDGET (self->rgb_check), 0, 9, 2, 1);
+  g_signal_connect (self->rgb_check, "notify::active", G_CALLBACK (rgb_toggled), self);
 
   note = gtk_label_new (_("NaN is magenta, +inf white, −inf black; on a log scale, zero and "
                           "below are grey. The range is the whole array’s."));
@@ -1064,6 +1075,32 @@ heatmap_view_changed (NpvHeatmap *heatmap,
     heatmap_status (self);
 }
 
+/* Whether the last axis can be colour channels: 3 or 4 of them, bytes
+ * or floats. */
+static gboolean
+rgb_possible (NpvArray *array)
+{
+  gint64 n;
+
+  if (array == NULL || array->ndim < 3)
+    return FALSE;
+  n = array->shape[array->ndim - 1];
+  return (n == 3 || n == 4) &&
+         ((array->dtype->kind == NPV_KIND_UINT && array->dtype->itemsize == 1) ||
+          array->dtype->kind == NPV_KIND_FLOAT);
+}
+
+static gboolean
+rgb_active (NpvWindow *self)
+{
+  guint last;
+
+  if (!rgb_possible (self->array) || !gtk_check_button_get_active (self->rgb_check))
+    return FALSE;
+  last = self->array->ndim - 1;
+  return self->plane.row_axis != last && self->plane.col_axis != last;
+}
+
 /* The heatmap follows the plane only while it is shown. */
 static void
 update_heatmap_plane (NpvWindow *self)
@@ -1076,10 +1113,67 @@ update_heatmap_plane (NpvWindow *self)
       return;
     }
   self->heatmap_stale = FALSE;
+  if (rgb_active (self))
+    {
+      guint last = self->array->ndim - 1;
+      guint n = (guint) self->array->shape[last];
+      NpvArray *channels[4] = { NULL, NULL, NULL, NULL };
+
+      for (guint k = 0; k < n; k++)
+        {
+          NpvPlane plane = self->plane;
+
+          plane.fixed[last] = k;
+          channels[k] = npv_plane_apply (&plane, self->array, NULL);
+        }
+      if (channels[n - 1] != NULL)
+        npv_heatmap_set_rgb (self->heatmap, channels, n,
+                             self->array->dtype->kind == NPV_KIND_UINT ? 255 : 1);
+      for (guint k = 0; k < n; k++)
+        g_clear_pointer (&channels[k], npv_array_unref);
+      sync_heatmap_selection (self);
+      return;
+    }
   if (self->array != NULL)
     view = npv_plane_apply (&self->plane, self->array, NULL);
   npv_heatmap_set_plane (self->heatmap, view);
   sync_heatmap_selection (self);
+}
+
+/* Rows and columns on the axes before the channels. */
+static void
+rgb_plane (NpvWindow *self)
+{
+  guint last = self->array->ndim - 1;
+
+  if (self->plane.row_axis == last || self->plane.col_axis == last)
+    {
+      self->plane.row_axis = last - 2;
+      self->plane.col_axis = last - 1;
+      self->plane.fixed[last] = 0;
+      self->plane.fixed[last - 1] = 0;
+      self->plane.fixed[last - 2] = 0;
+    }
+}
+
+static void rebuild_dims_bar (NpvWindow *self);
+static void apply_plane (NpvWindow *self);
+
+static void
+rgb_toggled (GtkCheckButton *check,
+             GParamSpec     *pspec,
+             NpvWindow      *self)
+{
+  if (!rgb_possible (self->array))
+    return;
+  if (gtk_check_button_get_active (check))
+    {
+      rgb_plane (self);
+      rebuild_dims_bar (self);
+      apply_plane (self);
+    }
+  else
+    update_heatmap_plane (self);
 }
 
 /* The line view: a 1-D array, or the cursor's row or column of the plane. */
@@ -1172,7 +1266,6 @@ line_hover_changed (NpvLine   *line,
   gtk_label_set_text (self->status_label, text->str);
 }
 
-static void rebuild_dims_bar (NpvWindow *self);
 static void update_shading_range (NpvWindow *self);
 
 static void
@@ -1369,6 +1462,13 @@ show_array (NpvWindow *self,
   g_clear_pointer (&self->array, npv_array_unref);
   self->array = npv_array_ref (array);
   npv_plane_init_default (&self->plane, array);
+  /* pictures of bytes show as pictures */
+  g_signal_handlers_block_by_func (self->rgb_check, rgb_toggled, self);
+  gtk_widget_set_visible (GTK_WIDGET (self->rgb_check), rgb_possible (array));
+  gtk_check_button_set_active (self->rgb_check, rgb_possible (array) && array->dtype->kind == NPV_KIND_UINT);
+  g_signal_handlers_unblock_by_func (self->rgb_check, rgb_toggled, self);
+  if (rgb_active (self) || (rgb_possible (array) && gtk_check_button_get_active (self->rgb_check)))
+    rgb_plane (self);
   gtk_widget_set_visible (GTK_WIDGET (self->part_dropdown), array->dtype->kind == NPV_KIND_COMPLEX);
   gtk_widget_set_visible (self->part_label, array->dtype->kind == NPV_KIND_COMPLEX);
   npv_heatmap_set_part (self->heatmap, current_part (self));
