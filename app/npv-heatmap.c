@@ -1,17 +1,21 @@
 /* npv-heatmap.c: a zoomable picture of a 2-D plane, from the pyramid
  *
- * The picture is cut into textures of TILE x TILE device pixels. Zoomed
- * out (z < 0), a texture is one tile of pyramid level -z, a pixel per
- * block; zoomed in (z >= 0), it is part of a level-0 tile with each item
- * a 2^z square. Nothing is ever scaled by the renderer: every texture is
- * drawn at its own size at whole device pixels, so items stay crisp.
+ * The picture is cut into textures of TILE x TILE device pixels, made at
+ * exactly the pixels they are drawn at: nothing is ever scaled by the
+ * renderer, so items stay crisp. Zoomed in, each item is a square of a
+ * whole number of pixels (ppi); zoomed out, each pixel stands for the
+ * items [floor (p * ipp), floor ((p + 1) * ipp)) along each side, any
+ * real ipp >= 1, so that the whole plane can fill the window. A pixel's
+ * value folds the blocks of pyramid level floor (log2 (ipp)) that cover
+ * its items (one block at powers of two, at most a few otherwise).
  *
- * Textures are made on the worker pool: the job takes the pyramid tile
- * (cached, or a quick sample first and then the exact one), maps its
- * values through the colour scale and hands back pixels. The tile's
- * reductions stay with the texture, so a new colour map or range only
- * recolours. A new plane or part bumps the generation and late work is
- * dropped; textures that scroll away are cancelled or evicted (LRU).
+ * Textures are made on the worker pool: the job takes the pyramid tiles
+ * it needs (cached, or a quick sample first and then the exact ones),
+ * folds them into each pixel's min, max and mean, and maps those through
+ * the colour scale. The per-pixel values stay with the texture, so a new
+ * colour map, range or reduction only recolours. A new plane or part
+ * bumps the generation and late work is dropped; textures that scroll
+ * away are cancelled or evicted (LRU).
  *
  * Until the window knows the range (the whole array's statistics), the
  * colours span the range of a sample of the whole plane, and say so.
@@ -35,24 +39,38 @@
 #define AXIS_TOP 22           /* for the column indices */
 #define BAR_AREA 96           /* the colour bar and its ticks */
 #define BAR_WIDTH 16
-#define CACHE_BUDGET ((gsize) 192 << 20)
-#define TEXT_ZOOM 5           /* items of 32 pixels and more show their values */
+#define CACHE_BUDGET ((gsize) 160 << 20)
+#define MAX_PPI (1 << NPV_HEATMAP_MAX_ZOOM)
+#define TEXT_PPI 32           /* items of 32 pixels and more show their values */
+
+/* A scale: ppi > 1 device pixels per item, or with ppi == 1, ipp >= 1
+ * items per device pixel. */
+typedef struct
+{
+  int ppi;
+  double ipp;
+} Scale;
 
 typedef struct
 {
-  int zoom;
+  Scale scale;
   gint64 tx, ty;               /* in textures */
 } TexKey;
+
+/* What each pixel of a texture stands for, shared by the texture and the
+ * jobs that recolour it. */
+typedef struct
+{
+  int width, height;
+  gboolean exact;
+  float *min, *max, *mean;     /* NULL for RGB(A) pictures */
+} Pixels;
 
 typedef struct
 {
   TexKey key;
   GdkTexture *texture;         /* NULL until the first pixels arrive */
-  NpvBlocks *blocks;           /* the reductions the texture shows */
-  NpvBlocks *more[3];          /* RGB(A): the other channels' */
-  guint sub_row, sub_col;      /* zoomed in: where the texture starts in blocks */
-  int width, height;           /* device pixels */
-  gboolean exact;
+  Pixels *pixels;              /* an rc box */
   guint color_gen;             /* of the colours in texture */
   GCancellable *cancellable;   /* while work is in flight */
   guint64 used;
@@ -77,7 +95,7 @@ struct _NpvHeatmap
   double sample_lo, sample_hi, sample_min_positive;
   GCancellable *sample_cancellable;
 
-  int zoom;
+  Scale scale;
   double ox, oy;               /* the canvas' top-left in content pixels (device) */
   gboolean fitted;             /* follow the size until the user zooms or pans */
 
@@ -147,31 +165,91 @@ plane_cols (NpvHeatmap *self)
   return self->plane != NULL ? self->plane->shape[1] : 0;
 }
 
+/* The pyramid level whose blocks are at most a pixel wide. */
 static guint
-zoom_level (int zoom)
+scale_level (const Scale *scale)
 {
-  return zoom < 0 ? (guint) -zoom : 0;
+  guint level = 0;
+
+  if (scale->ppi > 1)
+    return 0;
+  while (level < 62 && ldexp (1.0, (int) level + 1) <= scale->ipp * (1 + 1e-12))
+    level++;
+  return level;
+}
+
+/* Items per device pixel, fractional when zoomed in. */
+static double
+items_per_pixel (const Scale *scale)
+{
+  return scale->ppi > 1 ? 1.0 / scale->ppi : scale->ipp;
 }
 
 static gint64
-content_size (gint64 items,
-              int    zoom)
+content_size (gint64       items,
+              const Scale *scale)
 {
-  if (zoom >= 0)
-    return items << zoom;
-  return (items + ((gint64) 1 << -zoom) - 1) >> -zoom;
+  if (scale->ppi > 1)
+    return items * scale->ppi;
+  if (scale->ipp == 1)
+    return items;
+  return MAX (1, (gint64) ceil (items / scale->ipp - 1e-9));
+}
+
+/* The items [*a, *b) pixel @p stands for along a side of @n items. */
+static void
+pixel_items (const Scale *scale,
+             gint64       p,
+             gint64       n,
+             gint64      *a,
+             gint64      *b)
+{
+  if (scale->ppi > 1)
+    {
+      *a = p / scale->ppi;
+      *b = *a + 1;
+      return;
+    }
+  if (scale->ipp == 1)
+    {
+      *a = p;
+      *b = p + 1;
+      return;
+    }
+  *a = (gint64) floor (p * scale->ipp);
+  *b = MIN (n, MAX (*a + 1, (gint64) floor ((p + 1) * scale->ipp)));
+}
+
+/* The first pixel showing item @i. */
+static gint64
+item_pixel (const Scale *scale,
+            gint64       i)
+{
+  gint64 p;
+
+  if (scale->ppi > 1)
+    return i * scale->ppi;
+  if (scale->ipp == 1)
+    return i;
+  /* the p with floor (p ipp) <= i < floor ((p + 1) ipp) */
+  p = (gint64) floor (i / scale->ipp);
+  while (p > 0 && (gint64) floor (p * scale->ipp) > i)
+    p--;
+  while ((gint64) floor ((p + 1) * scale->ipp) <= i)
+    p++;
+  return p;
 }
 
 static gint64
 content_width (NpvHeatmap *self)
 {
-  return content_size (plane_cols (self), self->zoom);
+  return content_size (plane_cols (self), &self->scale);
 }
 
 static gint64
 content_height (NpvHeatmap *self)
 {
-  return content_size (plane_rows (self), self->zoom);
+  return content_size (plane_rows (self), &self->scale);
 }
 
 static double
@@ -192,10 +270,11 @@ canvas_device_height (NpvHeatmap *self)
   return floor (r.size.height * scale_factor (self));
 }
 
-static int
-min_zoom (NpvHeatmap *self)
+/* The most items per pixel: the whole plane in one pixel. */
+static double
+max_ipp (NpvHeatmap *self)
 {
-  return self->pyramid != NULL ? -(int) npv_pyramid_get_top_level (self->pyramid) : 0;
+  return MAX (1.0, (double) MAX (plane_rows (self), plane_cols (self)));
 }
 
 /* Keeps the content on the canvas: centred when smaller, else no empty
@@ -216,18 +295,33 @@ clamp_offsets (NpvHeatmap *self)
     self->oy = CLAMP (floor (self->oy), 0, h - ch);
 }
 
+/* The scale at which the whole plane fills the canvas. */
+static Scale
+fit_scale (NpvHeatmap *self)
+{
+  double cw = canvas_device_width (self), ch = canvas_device_height (self);
+  double rows = (double) plane_rows (self), cols = (double) plane_cols (self);
+  Scale scale = { 1, 1.0 };
+
+  if (rows == 0 || cols == 0)
+    return scale;
+  if (cols <= cw && rows <= ch)
+    {
+      scale.ppi = (int) CLAMP (floor (MIN (cw / cols, ch / rows)), 1, MAX_PPI);
+      return scale;
+    }
+  scale.ipp = MIN (MAX (cols / cw, rows / ch) * (1 + 1e-12), max_ipp (self));
+  return scale;
+}
+
 int
 npv_heatmap_get_fit_zoom (NpvHeatmap *self)
 {
-  double cw = canvas_device_width (self), ch = canvas_device_height (self);
-  int z;
+  Scale scale = fit_scale (self);
 
-  if (self->pyramid == NULL)
-    return 0;
-  for (z = NPV_HEATMAP_MAX_ZOOM; z > min_zoom (self); z--)
-    if (content_size (plane_cols (self), z) <= cw && content_size (plane_rows (self), z) <= ch)
-      break;
-  return z;
+  if (scale.ppi > 1)
+    return (int) floor (log2 (scale.ppi));
+  return -(int) ceil (log2 (scale.ipp) - 1e-12);
 }
 
 static void
@@ -239,22 +333,14 @@ item_range_at_device (NpvHeatmap *self,
                       gint64     *row1,
                       gint64     *col1)
 {
-  gint64 px = (gint64) floor (dx), py = (gint64) floor (dy);
+  gint64 a, b;
 
-  if (self->zoom >= 0)
-    {
-      *col0 = *col1 = px >> self->zoom;
-      *row0 = *row1 = py >> self->zoom;
-    }
-  else
-    {
-      guint level = zoom_level (self->zoom);
-
-      *col0 = px << level;
-      *row0 = py << level;
-      *col1 = MIN (((px + 1) << level), plane_cols (self)) - 1;
-      *row1 = MIN (((py + 1) << level), plane_rows (self)) - 1;
-    }
+  pixel_items (&self->scale, (gint64) floor (dx), plane_cols (self), &a, &b);
+  *col0 = a;
+  *col1 = b - 1;
+  pixel_items (&self->scale, (gint64) floor (dy), plane_rows (self), &a, &b);
+  *row0 = a;
+  *row1 = b - 1;
 }
 
 gboolean
@@ -292,21 +378,19 @@ npv_heatmap_get_item_position (NpvHeatmap *self,
 {
   graphene_rect_t r;
   int s = scale_factor (self);
-  double cx, cy;
 
   npv_heatmap_get_canvas (self, &r);
-  if (self->zoom >= 0)
-    {
-      cx = (double) (col << self->zoom);
-      cy = (double) (row << self->zoom);
-    }
-  else
-    {
-      cx = (double) (col >> -self->zoom);
-      cy = (double) (row >> -self->zoom);
-    }
-  *x = r.origin.x + (cx - self->ox) / s;
-  *y = r.origin.y + (cy - self->oy) / s;
+  *x = r.origin.x + ((double) item_pixel (&self->scale, col) - self->ox) / s;
+  *y = r.origin.y + ((double) item_pixel (&self->scale, row) - self->oy) / s;
+}
+
+void
+npv_heatmap_get_scale (NpvHeatmap *self,
+                       int        *pixels_per_item,
+                       double     *items_per_pixel)
+{
+  *pixels_per_item = self->scale.ppi;
+  *items_per_pixel = self->scale.ipp;
 }
 
 /* ------------------------------------------------------------------ */
@@ -317,7 +401,8 @@ tex_key_hash (gconstpointer p)
 {
   const TexKey *k = p;
 
-  return (guint) k->zoom * 31u ^ (guint) (k->tx * 2654435761u) ^ (guint) (k->ty * 40503u) ^
+  return (guint) k->scale.ppi * 31u ^ g_double_hash (&k->scale.ipp) ^
+         (guint) (k->tx * 2654435761u) ^ (guint) (k->ty * 40503u) ^
          (guint) (k->tx >> 32) ^ (guint) (k->ty >> 32);
 }
 
@@ -327,17 +412,40 @@ tex_key_equal (gconstpointer a,
 {
   const TexKey *x = a, *y = b;
 
-  return x->zoom == y->zoom && x->tx == y->tx && x->ty == y->ty;
+  return x->scale.ppi == y->scale.ppi && x->scale.ipp == y->scale.ipp && x->tx == y->tx &&
+         x->ty == y->ty;
+}
+
+static void
+pixels_clear (gpointer data)
+{
+  Pixels *pixels = data;
+
+  g_free (pixels->min);
+  g_free (pixels->max);
+  g_free (pixels->mean);
+}
+
+static Pixels *
+pixels_ref (Pixels *pixels)
+{
+  return g_atomic_rc_box_acquire (pixels);
+}
+
+static void
+pixels_unref (Pixels *pixels)
+{
+  g_atomic_rc_box_release_full (pixels, pixels_clear);
 }
 
 static gsize
 entry_bytes (TexEntry *entry)
 {
-  gsize bytes = (gsize) entry->width * entry->height * 4 + 256;
+  gsize bytes = 256;
 
-  if (entry->blocks != NULL)
-    bytes += (gsize) entry->blocks->n_rows * entry->blocks->n_cols * 5 * sizeof (double) /
-             MAX (1, (gsize) 1 << (2 * MAX (entry->key.zoom, 0)));
+  if (entry->pixels != NULL)
+    bytes += (gsize) entry->pixels->width * entry->pixels->height *
+             (4 + (entry->pixels->min != NULL ? 3 * sizeof (float) : 0));
   return bytes;
 }
 
@@ -350,54 +458,24 @@ tex_entry_free (TexEntry *entry)
       g_object_unref (entry->cancellable);
     }
   g_clear_object (&entry->texture);
-  g_clear_pointer (&entry->blocks, npv_blocks_unref);
-  for (guint k = 0; k < 3; k++)
-    g_clear_pointer (&entry->more[k], npv_blocks_unref);
+  g_clear_pointer (&entry->pixels, pixels_unref);
   g_free (entry);
 }
 
-/* The pyramid tile a texture comes from, and where in it. */
-static void
-texture_source (const TexKey *key,
-                guint        *level,
-                gint64       *tile_row,
-                gint64       *tile_col,
-                guint        *sub_row,
-                guint        *sub_col)
-{
-  if (key->zoom < 0)
-    {
-      *level = -key->zoom;
-      *tile_row = key->ty;
-      *tile_col = key->tx;
-      *sub_row = *sub_col = 0;
-    }
-  else
-    {
-      gint64 per = TILE >> key->zoom;   /* items along a texture */
-
-      *level = 0;
-      *tile_row = key->ty * per / TILE;
-      *tile_col = key->tx * per / TILE;
-      *sub_row = (guint) (key->ty * per % TILE);
-      *sub_col = (guint) (key->tx * per % TILE);
-    }
-}
-
-static double
-block_value (const NpvBlocks *b,
-             gsize            i,
-             NpvReduction     reduction)
+static float
+pixel_value (const Pixels *pixels,
+             gsize         i,
+             NpvReduction  reduction)
 {
   switch (reduction)
     {
     case NPV_REDUCTION_MIN:
-      return b->min[i] <= b->max[i] ? b->min[i] : NAN;
+      return pixels->min[i];
     case NPV_REDUCTION_MAX:
-      return b->min[i] <= b->max[i] ? b->max[i] : NAN;
+      return pixels->max[i];
     case NPV_REDUCTION_MEAN:
     default:
-      return npv_blocks_get_mean (b, (guint) (i / b->n_cols), (guint) (i % b->n_cols));
+      return pixels->mean[i];
     }
 }
 
@@ -405,27 +483,23 @@ typedef struct
 {
   GWeakRef heatmap;
   NpvPyramid *pyramid;
+  NpvPyramid *more[3];         /* RGB(A) */
+  guint n_channels;
+  double full_scale;
   TexKey key;
   NpvColorScale cs;
   NpvReduction reduction;
   guint generation;
   guint color_gen;
-  NpvBlocks *blocks;           /* recolouring: the reductions to use */
-  NpvPyramid *more[3];         /* RGB(A) */
-  NpvBlocks *more_blocks[3];
-  guint n_channels;
-  double full_scale;
-  gint64 content_w, content_h;
+  Pixels *pixels;              /* recolouring: the values to use */
+  gint64 n_rows, n_cols;       /* of the plane */
   GCancellable *cancellable;   /* the entry's */
 } TexJob;
 
 typedef struct
 {
-  NpvBlocks *blocks;
-  NpvBlocks *more[3];
-  GBytes *pixels;
-  int width, height;
-  gboolean exact;
+  Pixels *pixels;
+  GBytes *colors;
 } TexResult;
 
 static void
@@ -433,12 +507,9 @@ tex_job_free (TexJob *job)
 {
   g_weak_ref_clear (&job->heatmap);
   g_clear_pointer (&job->pyramid, npv_pyramid_unref);
-  g_clear_pointer (&job->blocks, npv_blocks_unref);
   for (guint k = 0; k < 3; k++)
-    {
-      g_clear_pointer (&job->more[k], npv_pyramid_unref);
-      g_clear_pointer (&job->more_blocks[k], npv_blocks_unref);
-    }
+    g_clear_pointer (&job->more[k], npv_pyramid_unref);
+  g_clear_pointer (&job->pixels, pixels_unref);
   g_clear_object (&job->cancellable);
   g_free (job);
 }
@@ -446,87 +517,284 @@ tex_job_free (TexJob *job)
 static void
 tex_result_free (TexResult *result)
 {
-  g_clear_pointer (&result->blocks, npv_blocks_unref);
-  for (guint k = 0; k < 3; k++)
-    g_clear_pointer (&result->more[k], npv_blocks_unref);
-  g_clear_pointer (&result->pixels, g_bytes_unref);
+  g_clear_pointer (&result->pixels, pixels_unref);
+  g_clear_pointer (&result->colors, g_bytes_unref);
   g_free (result);
 }
 
-/* One channel of a block as a byte: its mean over full_scale, clipped. */
-static guint32
-channel_byte (NpvBlocks   *b,
-              gsize        i,
-              double       full_scale)
+/* The pyramid tiles covering some blocks of one level. */
+typedef struct
 {
-  double v = npv_blocks_get_mean (b, (guint) (i / b->n_cols), (guint) (i % b->n_cols));
+  guint level;
+  gint64 tr0, tc0;
+  guint ntr, ntc;
+  NpvBlocks *tiles[9];
+  gboolean exact;
+} TileSet;
 
+static void
+tile_set_clear (TileSet *set)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (set->tiles); i++)
+    g_clear_pointer (&set->tiles[i], npv_blocks_unref);
+}
+
+/* Fetches the tiles of blocks [br0, br1] x [bc0, bc1]: cached exact ones,
+ * else exact ones made now, or with @sample quick sampled ones. */
+static gboolean
+tile_set_fetch (TileSet      *set,
+                NpvPyramid   *pyramid,
+                guint         level,
+                gint64        br0,
+                gint64        br1,
+                gint64        bc0,
+                gint64        bc1,
+                gboolean      sample,
+                GCancellable *cancellable,
+                GError      **error)
+{
+  memset (set, 0, sizeof *set);
+  set->level = level;
+  set->tr0 = br0 / NPV_PYRAMID_TILE;
+  set->tc0 = bc0 / NPV_PYRAMID_TILE;
+  set->ntr = (guint) (br1 / NPV_PYRAMID_TILE - set->tr0 + 1);
+  set->ntc = (guint) (bc1 / NPV_PYRAMID_TILE - set->tc0 + 1);
+  set->exact = TRUE;
+  g_return_val_if_fail (set->ntr * set->ntc <= G_N_ELEMENTS (set->tiles), FALSE);
+
+  for (guint i = 0; i < set->ntr; i++)
+    for (guint j = 0; j < set->ntc; j++)
+      {
+        gint64 tr = set->tr0 + i, tc = set->tc0 + j;
+        NpvBlocks *b = npv_pyramid_peek_tile (pyramid, level, tr, tc);
+
+        if (b == NULL && sample)
+          b = npv_pyramid_sample_tile (pyramid, level, tr, tc, cancellable, error);
+        else if (b == NULL)
+          b = npv_pyramid_get_tile (pyramid, level, tr, tc, 0, cancellable, error);
+        if (b == NULL)
+          {
+            tile_set_clear (set);
+            return FALSE;
+          }
+        set->exact = set->exact && b->exact;
+        set->tiles[i * set->ntc + j] = b;
+      }
+  return TRUE;
+}
+
+/* Whether every tile of the set is cached exact. */
+static gboolean
+tile_set_cached (NpvPyramid *pyramid,
+                 guint       level,
+                 gint64      br0,
+                 gint64      br1,
+                 gint64      bc0,
+                 gint64      bc1)
+{
+  for (gint64 tr = br0 / NPV_PYRAMID_TILE; tr <= br1 / NPV_PYRAMID_TILE; tr++)
+    for (gint64 tc = bc0 / NPV_PYRAMID_TILE; tc <= bc1 / NPV_PYRAMID_TILE; tc++)
+      {
+        g_autoptr(NpvBlocks) b = npv_pyramid_peek_tile (pyramid, level, tr, tc);
+
+        if (b == NULL)
+          return FALSE;
+      }
+  return TRUE;
+}
+
+typedef struct
+{
+  double min, max, sum, count;
+} Fold;
+
+/* Folds blocks [r0, r1] x [c0, c1] of @set. */
+static void
+fold_blocks (const TileSet *set,
+             gint64         r0,
+             gint64         r1,
+             gint64         c0,
+             gint64         c1,
+             Fold          *fold)
+{
+  fold->min = INFINITY;
+  fold->max = -INFINITY;
+  fold->sum = 0;
+  fold->count = 0;
+  for (gint64 r = r0; r <= r1; r++)
+    {
+      guint ti = (guint) (r / NPV_PYRAMID_TILE - set->tr0);
+      guint ir = (guint) (r % NPV_PYRAMID_TILE);
+
+      for (gint64 c = c0; c <= c1; c++)
+        {
+          const NpvBlocks *b = set->tiles[ti * set->ntc + (guint) (c / NPV_PYRAMID_TILE - set->tc0)];
+          gsize i = (gsize) ir * b->n_cols + (guint) (c % NPV_PYRAMID_TILE);
+
+          fold->min = MIN (fold->min, b->min[i]);
+          fold->max = MAX (fold->max, b->max[i]);
+          fold->sum += b->sum[i];
+          fold->count += b->count[i];
+        }
+    }
+}
+
+/* np.nanmean of the folded items: infinities win, NaN if none left. */
+static double
+fold_mean (const Fold *fold)
+{
+  gboolean pos_inf = fold->max == INFINITY, neg_inf = fold->min == -INFINITY;
+
+  if (pos_inf && neg_inf)
+    return NAN;
+  if (pos_inf)
+    return INFINITY;
+  if (neg_inf)
+    return -INFINITY;
+  return fold->count > 0 ? fold->sum / fold->count : NAN;
+}
+
+static guint32
+channel_byte (double v,
+              double full_scale)
+{
   if (isnan (v))
     return 0;
   v = v / full_scale;
   return v <= 0 ? 0 : v >= 1 ? 255 : (guint32) (v * 255 + 0.5);
 }
 
-/* Colours the texture @job stands for from @blocks (and @more, the other
- * channels of an RGB(A) picture). */
+/* Where the texture's pixels come from: item ranges per pixel row and
+ * column, and the blocks they cover. */
+typedef struct
+{
+  int width, height;
+  guint level;
+  gint64 *row_a, *row_b, *col_a, *col_b;   /* block ranges, inclusive */
+} Layout;
+
+static void
+layout_init (Layout       *layout,
+             const TexJob *job)
+{
+  const Scale *scale = &job->key.scale;
+  gint64 cw = content_size (job->n_cols, scale), ch = content_size (job->n_rows, scale);
+
+  layout->width = (int) MIN (TILE, cw - job->key.tx * TILE);
+  layout->height = (int) MIN (TILE, ch - job->key.ty * TILE);
+  layout->level = scale_level (scale);
+  layout->row_a = g_new (gint64, layout->height);
+  layout->row_b = g_new (gint64, layout->height);
+  layout->col_a = g_new (gint64, layout->width);
+  layout->col_b = g_new (gint64, layout->width);
+  for (int y = 0; y < layout->height; y++)
+    {
+      gint64 a, b;
+
+      pixel_items (scale, job->key.ty * TILE + y, job->n_rows, &a, &b);
+      layout->row_a[y] = a >> layout->level;
+      layout->row_b[y] = (b - 1) >> layout->level;
+    }
+  for (int x = 0; x < layout->width; x++)
+    {
+      gint64 a, b;
+
+      pixel_items (scale, job->key.tx * TILE + x, job->n_cols, &a, &b);
+      layout->col_a[x] = a >> layout->level;
+      layout->col_b[x] = (b - 1) >> layout->level;
+    }
+}
+
+static void
+layout_clear (Layout *layout)
+{
+  g_free (layout->row_a);
+  g_free (layout->row_b);
+  g_free (layout->col_a);
+  g_free (layout->col_b);
+}
+
+/* Each pixel's min, max and mean from the tiles. */
+static Pixels *
+fold_pixels (const Layout  *layout,
+             const TileSet *set)
+{
+  Pixels *pixels = g_atomic_rc_box_new0 (Pixels);
+  gsize n = (gsize) layout->width * layout->height;
+
+  pixels->width = layout->width;
+  pixels->height = layout->height;
+  pixels->exact = set->exact;
+  pixels->min = g_new (float, n);
+  pixels->max = g_new (float, n);
+  pixels->mean = g_new (float, n);
+  for (int y = 0; y < layout->height; y++)
+    for (int x = 0; x < layout->width; x++)
+      {
+        gsize i = (gsize) y * layout->width + x;
+        Fold fold;
+
+        fold_blocks (set, layout->row_a[y], layout->row_b[y], layout->col_a[x], layout->col_b[x],
+                     &fold);
+        pixels->min[i] = fold.min <= fold.max ? (float) fold.min : NAN;
+        pixels->max[i] = fold.min <= fold.max ? (float) fold.max : NAN;
+        pixels->mean[i] = (float) fold_mean (&fold);
+      }
+  return pixels;
+}
+
+/* The colours of @pixels through the job's colour scale. */
+static GBytes *
+color_pixels (const TexJob *job,
+              const Pixels *pixels)
+{
+  gsize n = (gsize) pixels->width * pixels->height;
+  guint32 *colors = g_new (guint32, MAX (n, 1));
+  g_autofree double *values = g_new (double, MAX (pixels->width, 1));
+
+  for (int y = 0; y < pixels->height; y++)
+    {
+      gsize base = (gsize) y * pixels->width;
+
+      for (int x = 0; x < pixels->width; x++)
+        values[x] = pixel_value (pixels, base + x, job->reduction);
+      npv_color_scale_map_n (&job->cs, values, pixels->width, colors + base);
+    }
+  return g_bytes_new_take (colors, n * 4);
+}
+
+/* An RGB(A) texture: the mean of each channel over each pixel's items. */
 static TexResult *
-colorize (TexJob     *job,
-          NpvBlocks  *blocks,
-          NpvBlocks **more)
+rgb_texture (const TexJob  *job,
+             const Layout  *layout,
+             const TileSet *sets)
 {
   TexResult *result = g_new0 (TexResult, 1);
-  guint level, sub_row, sub_col;
-  gint64 tile_row, tile_col;
-  int z = MAX (job->key.zoom, 0);
-  int w = (int) MIN (TILE, job->content_w - job->key.tx * TILE);
-  int h = (int) MIN (TILE, job->content_h - job->key.ty * TILE);
-  guint n_rows = (guint) ((h + (1 << z) - 1) >> z);
-  guint n_cols = (guint) ((w + (1 << z) - 1) >> z);
-  g_autofree double *values = g_new (double, n_cols);
-  g_autofree guint32 *colors = g_new (guint32, n_cols);
-  guint32 *pixels = g_new (guint32, (gsize) w * h);
+  gsize n = (gsize) layout->width * layout->height;
+  guint32 *colors = g_new (guint32, MAX (n, 1));
 
-  texture_source (&job->key, &level, &tile_row, &tile_col, &sub_row, &sub_col);
-  for (guint r = 0; r < n_rows; r++)
-    {
-      gsize base = (gsize) (sub_row + r) * blocks->n_cols + sub_col;
+  for (int y = 0; y < layout->height; y++)
+    for (int x = 0; x < layout->width; x++)
+      {
+        guint32 c[4] = { 0, 0, 0, 255 };
 
-      if (job->n_channels >= 3)
-        for (guint c = 0; c < n_cols; c++)
+        for (guint k = 0; k < job->n_channels; k++)
           {
-            guint32 red = channel_byte (blocks, base + c, job->full_scale);
-            guint32 green = channel_byte (more[0], base + c, job->full_scale);
-            guint32 blue = channel_byte (more[1], base + c, job->full_scale);
-            guint32 a = job->n_channels == 4 ? channel_byte (more[2], base + c, job->full_scale) : 255;
+            Fold fold;
 
-            /* premultiplied, as GDK_MEMORY_DEFAULT is */
-            colors[c] = a << 24 | (red * a / 255) << 16 | (green * a / 255) << 8 | (blue * a / 255);
+            fold_blocks (&sets[k], layout->row_a[y], layout->row_b[y], layout->col_a[x],
+                         layout->col_b[x], &fold);
+            c[k] = channel_byte (fold_mean (&fold), job->full_scale);
           }
-      else
-        {
-          for (guint c = 0; c < n_cols; c++)
-            values[c] = block_value (blocks, base + c, job->reduction);
-          npv_color_scale_map_n (&job->cs, values, n_cols, colors);
-        }
-      for (int y = (int) r << z; y < MIN (h, (int) (r + 1) << z); y++)
-        {
-          guint32 *line = pixels + (gsize) y * w;
-
-          if (z == 0)
-            memcpy (line, colors, (gsize) w * 4);
-          else
-            for (int x = 0; x < w; x++)
-              line[x] = colors[x >> z];
-        }
-    }
-
-  result->blocks = npv_blocks_ref (blocks);
-  for (guint k = 0; k + 1 < job->n_channels; k++)
-    result->more[k] = npv_blocks_ref (more[k]);
-  result->pixels = g_bytes_new_take (pixels, (gsize) w * h * 4);
-  result->width = w;
-  result->height = h;
-  result->exact = blocks->exact;
+        /* premultiplied, as GDK_MEMORY_DEFAULT is */
+        colors[(gsize) y * layout->width + x] = c[3] << 24 | (c[0] * c[3] / 255) << 16 |
+                                                (c[1] * c[3] / 255) << 8 | (c[2] * c[3] / 255);
+      }
+  result->pixels = g_atomic_rc_box_new0 (Pixels);
+  result->pixels->width = layout->width;
+  result->pixels->height = layout->height;
+  result->pixels->exact = TRUE;
+  result->colors = g_bytes_new_take (colors, n * 4);
   return result;
 }
 
@@ -567,65 +835,79 @@ texture_in_thread (GTask        *task,
                    GCancellable *cancellable)
 {
   TexJob *job = task_data;
-  g_autoptr(NpvBlocks) blocks = NULL;
   GError *error = NULL;
-  guint level, sub_row, sub_col;
-  gint64 tile_row, tile_col;
+  Layout layout;
+  TileSet sets[4];
+  TexResult *result;
+  gint64 br0, br1, bc0, bc1;
 
-  if (job->blocks != NULL && job->blocks->exact)
+  if (job->pixels != NULL && job->pixels->exact)
     {
-      g_task_return_pointer (task, colorize (job, job->blocks, job->more_blocks),
-                             (GDestroyNotify) tex_result_free);
+      result = g_new0 (TexResult, 1);
+      result->pixels = pixels_ref (job->pixels);
+      result->colors = color_pixels (job, job->pixels);
+      g_task_return_pointer (task, result, (GDestroyNotify) tex_result_free);
       return;
     }
 
-  texture_source (&job->key, &level, &tile_row, &tile_col, &sub_row, &sub_col);
+  layout_init (&layout, job);
+  br0 = layout.row_a[0];
+  br1 = layout.row_b[layout.height - 1];
+  bc0 = layout.col_a[0];
+  bc1 = layout.col_b[layout.width - 1];
+  memset (sets, 0, sizeof sets);
+
   if (job->n_channels > 1)
     {
-      /* RGB(A): every channel's exact tile */
-      NpvBlocks *more[3] = { NULL, NULL, NULL };
-      TexResult *result = NULL;
+      NpvPyramid *pyramids[4] = { job->pyramid, job->more[0], job->more[1], job->more[2] };
+      gboolean ok = TRUE;
 
-      blocks = npv_pyramid_get_tile (job->pyramid, level, tile_row, tile_col, 0, cancellable, &error);
-      for (guint k = 0; blocks != NULL && k + 1 < job->n_channels && error == NULL; k++)
-        more[k] = npv_pyramid_get_tile (job->more[k], level, tile_row, tile_col, 0, cancellable, &error);
-      if (error == NULL)
-        result = colorize (job, blocks, more);
-      for (guint k = 0; k < 3; k++)
-        g_clear_pointer (&more[k], npv_blocks_unref);
+      for (guint k = 0; k < job->n_channels && ok; k++)
+        ok = tile_set_fetch (&sets[k], pyramids[k], layout.level, br0, br1, bc0, bc1, FALSE,
+                             cancellable, &error);
+      result = ok ? rgb_texture (job, &layout, sets) : NULL;
+      for (guint k = 0; k < job->n_channels; k++)
+        tile_set_clear (&sets[k]);
+      layout_clear (&layout);
       if (result == NULL)
         g_task_return_error (task, error);
       else
         g_task_return_pointer (task, result, (GDestroyNotify) tex_result_free);
       return;
     }
-  blocks = npv_pyramid_peek_tile (job->pyramid, level, tile_row, tile_col);
-  if (blocks == NULL && level >= 2 && job->blocks == NULL)
+
+  /* A sampled picture first when the exact one has to be made: a line
+   * per block is 2^level times less to read. */
+  if (layout.level >= 2 && job->pixels == NULL &&
+      !tile_set_cached (job->pyramid, layout.level, br0, br1, bc0, bc1) &&
+      tile_set_fetch (&sets[0], job->pyramid, layout.level, br0, br1, bc0, bc1, TRUE, cancellable,
+                      NULL))
     {
-      /* A sampled picture first: a line per block is 2^level times less
-       * to read. */
-      g_autoptr(NpvBlocks) sample = npv_pyramid_sample_tile (job->pyramid, level, tile_row, tile_col,
-                                                            cancellable, NULL);
+      Partial *partial = g_new0 (Partial, 1);
 
-      if (sample != NULL && !g_cancellable_is_cancelled (cancellable))
-        {
-          Partial *partial = g_new0 (Partial, 1);
-
-          partial->job = job;
-          partial->task = g_object_ref (task);
-          partial->result = colorize (job, sample, NULL);
-          g_main_context_invoke_full (g_task_get_context (task), G_PRIORITY_DEFAULT,
-                                      partial_arrived, partial, partial_free);
-        }
+      partial->job = job;
+      partial->task = g_object_ref (task);
+      partial->result = g_new0 (TexResult, 1);
+      partial->result->pixels = fold_pixels (&layout, &sets[0]);
+      partial->result->colors = color_pixels (job, partial->result->pixels);
+      tile_set_clear (&sets[0]);
+      g_main_context_invoke_full (g_task_get_context (task), G_PRIORITY_DEFAULT,
+                                  partial_arrived, partial, partial_free);
     }
-  if (blocks == NULL)
-    blocks = npv_pyramid_get_tile (job->pyramid, level, tile_row, tile_col, 0, cancellable, &error);
-  if (blocks == NULL)
+
+  if (!tile_set_fetch (&sets[0], job->pyramid, layout.level, br0, br1, bc0, bc1, FALSE, cancellable,
+                       &error))
     {
+      layout_clear (&layout);
       g_task_return_error (task, error);
       return;
     }
-  g_task_return_pointer (task, colorize (job, blocks, NULL), (GDestroyNotify) tex_result_free);
+  result = g_new0 (TexResult, 1);
+  result->pixels = fold_pixels (&layout, &sets[0]);
+  result->colors = color_pixels (job, result->pixels);
+  tile_set_clear (&sets[0]);
+  layout_clear (&layout);
+  g_task_return_pointer (task, result, (GDestroyNotify) tex_result_free);
 }
 
 static void
@@ -641,27 +923,20 @@ apply_result (NpvHeatmap *self,
   if (entry == NULL || entry->cancellable != job->cancellable)
     return;
   /* A sample never replaces the exact picture. */
-  if (!result->exact && entry->exact && entry->texture != NULL)
+  if (!result->pixels->exact && entry->pixels != NULL && entry->pixels->exact && entry->texture != NULL)
     return;
 
   self->cache_bytes -= MIN (self->cache_bytes, entry_bytes (entry));
   g_clear_object (&entry->texture);
-  entry->texture = gdk_memory_texture_new (result->width, result->height, GDK_MEMORY_DEFAULT,
-                                           result->pixels, (gsize) result->width * 4);
-  g_clear_pointer (&entry->blocks, npv_blocks_unref);
-  entry->blocks = npv_blocks_ref (result->blocks);
-  for (guint k = 0; k < 3; k++)
+  entry->texture = gdk_memory_texture_new (result->pixels->width, result->pixels->height,
+                                           GDK_MEMORY_DEFAULT, result->colors,
+                                           (gsize) result->pixels->width * 4);
+  if (entry->pixels != result->pixels)
     {
-      g_clear_pointer (&entry->more[k], npv_blocks_unref);
-      if (result->more[k] != NULL)
-        entry->more[k] = npv_blocks_ref (result->more[k]);
+      g_clear_pointer (&entry->pixels, pixels_unref);
+      entry->pixels = pixels_ref (result->pixels);
     }
-  entry->width = result->width;
-  entry->height = result->height;
-  entry->exact = result->exact;
   entry->color_gen = job->color_gen;
-  texture_source (&job->key, &(guint) { 0 }, &(gint64) { 0 }, &(gint64) { 0 }, &entry->sub_row,
-                  &entry->sub_col);
   self->cache_bytes += entry_bytes (entry);
   gtk_widget_queue_draw (GTK_WIDGET (self));
   g_signal_emit (self, signals[VIEW_CHANGED], 0);
@@ -721,24 +996,18 @@ request_texture (NpvHeatmap *self,
 
   g_weak_ref_init (&job->heatmap, self);
   job->pyramid = npv_pyramid_ref (self->pyramid);
+  job->n_channels = self->n_channels;
+  job->full_scale = self->full_scale;
+  for (guint k = 0; k + 1 < self->n_channels; k++)
+    job->more[k] = npv_pyramid_ref (self->more[k]);
   job->key = entry->key;
   job->cs = self->cs;
   job->reduction = self->reduction;
   job->generation = self->generation;
   job->color_gen = self->color_gen;
-  job->blocks = entry->blocks != NULL ? npv_blocks_ref (entry->blocks) : NULL;
-  job->n_channels = self->n_channels;
-  job->full_scale = self->full_scale;
-  for (guint k = 0; k + 1 < self->n_channels; k++)
-    {
-      job->more[k] = npv_pyramid_ref (self->more[k]);
-      if (entry->more[k] == NULL)
-        g_clear_pointer (&job->blocks, npv_blocks_unref);
-    }
-  for (guint k = 0; job->blocks != NULL && k + 1 < self->n_channels; k++)
-    job->more_blocks[k] = npv_blocks_ref (entry->more[k]);
-  job->content_w = content_size (plane_cols (self), entry->key.zoom);
-  job->content_h = content_size (plane_rows (self), entry->key.zoom);
+  job->pixels = entry->pixels != NULL && entry->pixels->min != NULL ? pixels_ref (entry->pixels) : NULL;
+  job->n_rows = plane_rows (self);
+  job->n_cols = plane_cols (self);
   job->cancellable = g_object_ref (entry->cancellable);
 
   task = g_task_new (NULL, entry->cancellable, texture_done, NULL);
@@ -770,6 +1039,14 @@ range_ready (NpvHeatmap *self)
 }
 
 static gboolean
+entry_current (NpvHeatmap *self,
+               TexEntry   *entry)
+{
+  return entry->pixels != NULL && entry->pixels->exact &&
+         (entry->color_gen == self->color_gen || self->n_channels > 1);
+}
+
+static gboolean
 update_textures (gpointer user_data)
 {
   NpvHeatmap *self = user_data;
@@ -788,7 +1065,7 @@ update_textures (gpointer user_data)
   for (gint64 ty = ty0; ty <= ty1; ty++)
     for (gint64 tx = tx0; tx <= tx1; tx++)
       {
-        TexKey key = { self->zoom, tx, ty };
+        TexKey key = { self->scale, tx, ty };
 
         entry = g_hash_table_lookup (self->textures, &key);
         if (entry == NULL)
@@ -798,8 +1075,7 @@ update_textures (gpointer user_data)
             g_hash_table_insert (self->textures, &entry->key, entry);
             request_texture (self, entry);
           }
-        else if (entry->cancellable == NULL &&
-                 (entry->color_gen != self->color_gen || !entry->exact))
+        else if (entry->cancellable == NULL && !entry_current (self, entry))
           request_texture (self, entry);
         entry->used = self->frame;
       }
@@ -1083,13 +1359,179 @@ plane_changed (NpvHeatmap *self,
   if (old_rows != plane_rows (self) || old_cols != plane_cols (self) || self->fitted)
     {
       self->fitted = TRUE;
-      self->zoom = npv_heatmap_get_fit_zoom (self);
+      self->scale = fit_scale (self);
     }
-  self->zoom = CLAMP (self->zoom, min_zoom (self), NPV_HEATMAP_MAX_ZOOM);
   clamp_offsets (self);
   schedule_update (self);
   gtk_widget_queue_draw (GTK_WIDGET (self));
   g_signal_emit (self, signals[VIEW_CHANGED], 0);
+}
+
+int
+npv_heatmap_get_zoom (NpvHeatmap *self)
+{
+  if (self->scale.ppi > 1)
+    return (int) floor (log2 (self->scale.ppi) + 1e-9);
+  return -(int) ceil (log2 (self->scale.ipp) - 1e-9);
+}
+
+/* Changes the scale keeping the canvas point (@x, @y) over the same
+ * items; @x < 0 keeps the centre. */
+static void
+set_scale (NpvHeatmap *self,
+           Scale       scale,
+           double      x,
+           double      y)
+{
+  graphene_rect_t r;
+  int s = scale_factor (self);
+  double dx, dy, ex, ey;
+
+  scale.ppi = CLAMP (scale.ppi, 1, MAX_PPI);
+  scale.ipp = scale.ppi > 1 ? 1.0 : CLAMP (scale.ipp, 1.0, max_ipp (self));
+  if (scale.ppi == self->scale.ppi && scale.ipp == self->scale.ipp)
+    return;
+
+  npv_heatmap_get_canvas (self, &r);
+  if (x < 0)
+    {
+      x = r.origin.x + r.size.width / 2;
+      y = r.origin.y + r.size.height / 2;
+    }
+  dx = (x - r.origin.x) * s;
+  dy = (y - r.origin.y) * s;
+  ex = (self->ox + dx) * items_per_pixel (&self->scale);
+  ey = (self->oy + dy) * items_per_pixel (&self->scale);
+  self->scale = scale;
+  self->ox = ex / items_per_pixel (&scale) - dx;
+  self->oy = ey / items_per_pixel (&scale) - dy;
+  self->fitted = FALSE;
+  clamp_offsets (self);
+  schedule_update (self);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+  g_signal_emit (self, signals[VIEW_CHANGED], 0);
+}
+
+void
+npv_heatmap_set_zoom (NpvHeatmap *self,
+                      int         zoom,
+                      double      x,
+                      double      y)
+{
+  Scale scale = { 1, 1.0 };
+
+  g_return_if_fail (NPV_IS_HEATMAP (self));
+
+  zoom = MIN (zoom, NPV_HEATMAP_MAX_ZOOM);
+  if (zoom > 0)
+    scale.ppi = 1 << zoom;
+  else
+    scale.ipp = ldexp (1.0, -zoom);
+  set_scale (self, scale, x, y);
+}
+
+/* One step in (@steps > 0) or out: twice or half the size. */
+static void
+zoom_steps (NpvHeatmap *self,
+            int         steps,
+            double      x,
+            double      y)
+{
+  Scale scale = self->scale;
+
+  for (; steps > 0; steps--)
+    {
+      if (scale.ppi > 1 || scale.ipp <= 1)
+        scale.ppi = MIN (scale.ppi * 2, MAX_PPI), scale.ipp = 1;
+      else
+        scale.ipp = scale.ipp / 2 < 1 + 1e-9 ? 1.0 : scale.ipp / 2;
+    }
+  for (; steps < 0; steps++)
+    {
+      if (scale.ppi > 1)
+        scale.ppi /= 2;
+      else
+        scale.ipp = MIN (scale.ipp * 2, max_ipp (self));
+    }
+  set_scale (self, scale, x, y);
+}
+
+void
+npv_heatmap_zoom_fit (NpvHeatmap *self)
+{
+  g_return_if_fail (NPV_IS_HEATMAP (self));
+
+  self->scale = fit_scale (self);
+  self->fitted = TRUE;
+  clamp_offsets (self);
+  schedule_update (self);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+  g_signal_emit (self, signals[VIEW_CHANGED], 0);
+}
+
+void
+npv_heatmap_center_on (NpvHeatmap *self,
+                       gint64      row,
+                       gint64      col)
+{
+  self->ox = (double) item_pixel (&self->scale, col) - canvas_device_width (self) / 2;
+  self->oy = (double) item_pixel (&self->scale, row) - canvas_device_height (self) / 2;
+  self->fitted = FALSE;
+  clamp_offsets (self);
+  schedule_update (self);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+/* The texture entry and pixel index under widget point (@x, @y). */
+static TexEntry *
+entry_at (NpvHeatmap *self,
+          double      x,
+          double      y,
+          gsize      *index)
+{
+  graphene_rect_t r;
+  int s = scale_factor (self);
+  gint64 px, py;
+  TexKey key;
+  TexEntry *entry;
+
+  if (self->pyramid == NULL)
+    return NULL;
+  npv_heatmap_get_canvas (self, &r);
+  px = (gint64) floor ((x - r.origin.x) * s + self->ox);
+  py = (gint64) floor ((y - r.origin.y) * s + self->oy);
+  if (px < 0 || py < 0 || px >= content_width (self) || py >= content_height (self))
+    return NULL;
+  key = (TexKey) { self->scale, px / TILE, py / TILE };
+  entry = g_hash_table_lookup (self->textures, &key);
+  if (entry == NULL || entry->pixels == NULL || entry->pixels->min == NULL)
+    return NULL;
+  if (px % TILE >= entry->pixels->width || py % TILE >= entry->pixels->height)
+    return NULL;
+  *index = (gsize) (py % TILE) * entry->pixels->width + (gsize) (px % TILE);
+  return entry;
+}
+
+gboolean
+npv_heatmap_get_hover_values (NpvHeatmap *self,
+                              double     *mean,
+                              double     *min,
+                              double     *max,
+                              gboolean   *exact)
+{
+  gsize i;
+  TexEntry *entry;
+
+  if (!self->has_hover)
+    return FALSE;
+  entry = entry_at (self, self->hover_x, self->hover_y, &i);
+  if (entry == NULL)
+    return FALSE;
+  *mean = entry->pixels->mean[i];
+  *min = entry->pixels->min[i];
+  *max = entry->pixels->max[i];
+  *exact = entry->pixels->exact;
+  return TRUE;
 }
 
 void
@@ -1175,78 +1617,6 @@ npv_heatmap_get_color_scale (NpvHeatmap    *self,
   *cs = self->cs;
 }
 
-int
-npv_heatmap_get_zoom (NpvHeatmap *self)
-{
-  return self->zoom;
-}
-
-void
-npv_heatmap_set_zoom (NpvHeatmap *self,
-                      int         zoom,
-                      double      x,
-                      double      y)
-{
-  graphene_rect_t r;
-  int s = scale_factor (self);
-  double dx, dy, ex, ey;
-
-  g_return_if_fail (NPV_IS_HEATMAP (self));
-
-  zoom = CLAMP (zoom, min_zoom (self), NPV_HEATMAP_MAX_ZOOM);
-  if (zoom == self->zoom)
-    return;
-
-  npv_heatmap_get_canvas (self, &r);
-  if (x < 0)
-    {
-      x = r.origin.x + r.size.width / 2;
-      y = r.origin.y + r.size.height / 2;
-    }
-  /* The item position under the point, in items (fractional), stays. */
-  dx = (x - r.origin.x) * s;
-  dy = (y - r.origin.y) * s;
-  ex = ldexp (self->ox + dx, -self->zoom);
-  ey = ldexp (self->oy + dy, -self->zoom);
-  self->zoom = zoom;
-  self->ox = ldexp (ex, zoom) - dx;
-  self->oy = ldexp (ey, zoom) - dy;
-  self->fitted = FALSE;
-  clamp_offsets (self);
-  schedule_update (self);
-  gtk_widget_queue_draw (GTK_WIDGET (self));
-  g_signal_emit (self, signals[VIEW_CHANGED], 0);
-}
-
-void
-npv_heatmap_zoom_fit (NpvHeatmap *self)
-{
-  g_return_if_fail (NPV_IS_HEATMAP (self));
-
-  self->zoom = npv_heatmap_get_fit_zoom (self);
-  self->fitted = TRUE;
-  clamp_offsets (self);
-  schedule_update (self);
-  gtk_widget_queue_draw (GTK_WIDGET (self));
-  g_signal_emit (self, signals[VIEW_CHANGED], 0);
-}
-
-void
-npv_heatmap_center_on (NpvHeatmap *self,
-                       gint64      row,
-                       gint64      col)
-{
-  double cx = ldexp ((double) col + 0.5, self->zoom);
-  double cy = ldexp ((double) row + 0.5, self->zoom);
-
-  self->ox = cx - canvas_device_width (self) / 2;
-  self->oy = cy - canvas_device_height (self) / 2;
-  self->fitted = FALSE;
-  clamp_offsets (self);
-  schedule_update (self);
-  gtk_widget_queue_draw (GTK_WIDGET (self));
-}
-
 gboolean
 npv_heatmap_get_hover (NpvHeatmap *self,
                        gint64     *row0,
@@ -1257,36 +1627,6 @@ npv_heatmap_get_hover (NpvHeatmap *self,
   if (!self->has_hover)
     return FALSE;
   return npv_heatmap_get_items_at (self, self->hover_x, self->hover_y, row0, col0, row1, col1);
-}
-
-NpvBlocks *
-npv_heatmap_peek_hover_block (NpvHeatmap *self,
-                              guint      *index)
-{
-  graphene_rect_t r;
-  int s = scale_factor (self);
-  gint64 px, py;
-  TexKey key;
-  TexEntry *entry;
-  guint br, bc;
-
-  if (!self->has_hover || self->pyramid == NULL)
-    return NULL;
-  npv_heatmap_get_canvas (self, &r);
-  px = (gint64) floor ((self->hover_x - r.origin.x) * s + self->ox);
-  py = (gint64) floor ((self->hover_y - r.origin.y) * s + self->oy);
-  if (px < 0 || py < 0 || px >= content_width (self) || py >= content_height (self))
-    return NULL;
-  key = (TexKey) { self->zoom, px / TILE, py / TILE };
-  entry = g_hash_table_lookup (self->textures, &key);
-  if (entry == NULL || entry->blocks == NULL)
-    return NULL;
-  br = entry->sub_row + (guint) ((py % TILE) >> MAX (self->zoom, 0));
-  bc = entry->sub_col + (guint) ((px % TILE) >> MAX (self->zoom, 0));
-  if (br >= entry->blocks->n_rows || bc >= entry->blocks->n_cols)
-    return NULL;
-  *index = br * entry->blocks->n_cols + bc;
-  return entry->blocks;
 }
 
 void
@@ -1335,11 +1675,10 @@ npv_heatmap_is_exact (NpvHeatmap *self)
   for (gint64 ty = ty0; ty <= ty1; ty++)
     for (gint64 tx = tx0; tx <= tx1; tx++)
       {
-        TexKey key = { self->zoom, tx, ty };
+        TexKey key = { self->scale, tx, ty };
         TexEntry *entry = g_hash_table_lookup (self->textures, &key);
 
-        if (entry == NULL || entry->texture == NULL || !entry->exact ||
-            entry->color_gen != self->color_gen)
+        if (entry == NULL || entry->texture == NULL || !entry_current (self, entry))
           return FALSE;
       }
   return TRUE;
@@ -1358,7 +1697,7 @@ npv_heatmap_is_loading (NpvHeatmap *self)
   for (gint64 ty = ty0; ty <= ty1; ty++)
     for (gint64 tx = tx0; tx <= tx1; tx++)
       {
-        TexKey key = { self->zoom, tx, ty };
+        TexKey key = { self->scale, tx, ty };
         TexEntry *entry = g_hash_table_lookup (self->textures, &key);
 
         if (entry == NULL || entry->cancellable != NULL || entry->texture == NULL)
@@ -1465,6 +1804,29 @@ nice_step (double min)
   return step;
 }
 
+/* The items at the canvas' corners. */
+static void
+visible_items (NpvHeatmap *self,
+               gint64     *r0,
+               gint64     *c0,
+               gint64     *r1,
+               gint64     *c1)
+{
+  gint64 a, b;
+  double cw = canvas_device_width (self), ch = canvas_device_height (self);
+
+  pixel_items (&self->scale, MAX (0, (gint64) self->ox), plane_cols (self), &a, &b);
+  *c0 = a;
+  pixel_items (&self->scale, MIN (content_width (self), (gint64) (self->ox + cw)) - 1,
+               plane_cols (self), &a, &b);
+  *c1 = MIN (b, plane_cols (self)) - 1;
+  pixel_items (&self->scale, MAX (0, (gint64) self->oy), plane_rows (self), &a, &b);
+  *r0 = a;
+  pixel_items (&self->scale, MIN (content_height (self), (gint64) (self->oy + ch)) - 1,
+               plane_rows (self), &a, &b);
+  *r1 = MIN (b, plane_rows (self)) - 1;
+}
+
 static void
 draw_axes (NpvHeatmap      *self,
            GtkSnapshot     *snapshot,
@@ -1472,21 +1834,15 @@ draw_axes (NpvHeatmap      *self,
 {
   GdkRGBA fg;
   int s = scale_factor (self);
-  double items_per_px = ldexp (1.0, -self->zoom) * s;   /* items per logical pixel */
-  gint64 step_c = nice_step (90 * items_per_px);
-  gint64 step_r = nice_step (40 * items_per_px);
+  double per_px = items_per_pixel (&self->scale) * s;   /* items per logical pixel */
+  double half = self->scale.ppi > 1 ? self->scale.ppi / 2.0 / s : 0;
+  gint64 step_c = nice_step (90 * per_px);
+  gint64 step_r = nice_step (40 * per_px);
   gint64 r0, c0, r1, c1, first;
 
   get_fg_color (self, &fg);
   fg.alpha *= 0.75f;
-
-  /* the items at the canvas' corners */
-  r0 = MAX (0, (gint64) floor (ldexp (self->oy, -self->zoom)));
-  c0 = MAX (0, (gint64) floor (ldexp (self->ox, -self->zoom)));
-  r1 = MIN (plane_rows (self) - 1,
-            (gint64) floor (ldexp (self->oy + canvas_device_height (self), -self->zoom)));
-  c1 = MIN (plane_cols (self) - 1,
-            (gint64) floor (ldexp (self->ox + canvas_device_width (self), -self->zoom)));
+  visible_items (self, &r0, &c0, &r1, &c1);
 
   first = (c0 + step_c - 1) / step_c * step_c;
   for (gint64 c = first; c <= c1; c += step_c)
@@ -1495,8 +1851,7 @@ draw_axes (NpvHeatmap      *self,
       char text[32];
 
       npv_heatmap_get_item_position (self, 0, c, &x, &y);
-      if (self->zoom > 0)
-        x += ldexp (0.5, self->zoom) / s;
+      x += half;
       g_snprintf (text, sizeof text, "%" G_GINT64_FORMAT, c);
       append_rect (snapshot, &fg, round (x), r->origin.y - 4, 1, 4);
       append_text (self, snapshot, text, x, r->origin.y - 4, 0.5, 1.0, &fg);
@@ -1508,8 +1863,7 @@ draw_axes (NpvHeatmap      *self,
       char text[32];
 
       npv_heatmap_get_item_position (self, row, 0, &x, &y);
-      if (self->zoom > 0)
-        y += ldexp (0.5, self->zoom) / s;
+      y += half;
       g_snprintf (text, sizeof text, "%" G_GINT64_FORMAT, row);
       append_rect (snapshot, &fg, r->origin.x - 4, round (y), 4, 1);
       append_text (self, snapshot, text, r->origin.x - 6, y, 1.0, 0.5, &fg);
@@ -1521,7 +1875,7 @@ format_tick (char   *buf,
              gsize   size,
              double  v)
 {
-  g_snprintf (buf, size, "%.4g", v);
+  g_snprintf (buf, size, "%.3g", v);
 }
 
 static void
@@ -1552,18 +1906,44 @@ draw_colorbar (NpvHeatmap  *self,
       append_rect (snapshot, &c, x, floor (top), BAR_WIDTH, ceil (bottom) - floor (top));
     }
 
-  /* ticks at the ends and quarters of the scale */
-  for (guint i = 0; i <= 4; i++)
-    {
-      double t = i / 4.0;
-      double v = npv_color_scale_value_at (&self->cs, t);
-      double ty = y0 + bar_h * (1.0 - t);
-      char text[40];
+  /* the ends of the range, and round values between them: decades on a
+   * log scale, steps of 1, 2 or 5 times a power of ten otherwise */
+  {
+    double lo = self->cs.lo, hi = self->cs.hi;
+    double ticks[64];
+    guint n_ticks = 0;
 
-      format_tick (text, sizeof text, v);
-      append_rect (snapshot, &fg, x + BAR_WIDTH, round (ty), 4, 1);
-      append_text (self, snapshot, text, x + BAR_WIDTH + 6, ty, 0, 0.5, &fg);
-    }
+    ticks[n_ticks++] = lo;
+    ticks[n_ticks++] = hi;
+    if (self->cs.scale == NPV_SCALE_LOG && lo > 0)
+      {
+        for (double d = pow (10, ceil (log10 (lo))); d < hi && n_ticks < G_N_ELEMENTS (ticks); d *= 10)
+          ticks[n_ticks++] = d;
+      }
+    else if (hi > lo)
+      {
+        double raw = (hi - lo) / 4, p = pow (10, floor (log10 (raw)));
+        double step = (raw / p <= 1 ? 1 : raw / p <= 2 ? 2 : raw / p <= 5 ? 5 : 10) * p;
+
+        for (double v = ceil (lo / step) * step; v < hi && n_ticks < G_N_ELEMENTS (ticks); v += step)
+          ticks[n_ticks++] = fabs (v) < step * 1e-9 ? 0.0 : v;
+      }
+    for (guint i = 0; i < n_ticks; i++)
+      {
+        double t = npv_color_scale_position (&self->cs, ticks[i]);
+        double ty = y0 + bar_h * (1.0 - t);
+        char text[40];
+
+        if (!isfinite (t) || t < 0 || t > 1)
+          continue;
+        /* round values too close to an end give way to it */
+        if (i >= 2 && (fabs (ty - y0) < 14 || fabs (ty - (y0 + bar_h)) < 14))
+          continue;
+        format_tick (text, sizeof text, ticks[i]);
+        append_rect (snapshot, &fg, x + BAR_WIDTH, round (ty), 4, 1);
+        append_text (self, snapshot, text, x + BAR_WIDTH + 6, ty, 0, 0.5, &fg);
+      }
+  }
 
   /* the range's provenance */
   {
@@ -1595,12 +1975,11 @@ draw_colorbar (NpvHeatmap  *self,
 
 /* Values in the items when they are big enough to read. */
 static void
-draw_values (NpvHeatmap      *self,
-             GtkSnapshot     *snapshot,
-             graphene_rect_t *r)
+draw_values (NpvHeatmap  *self,
+             GtkSnapshot *snapshot)
 {
   int s = scale_factor (self);
-  double cell = ldexp (1.0, self->zoom) / s;
+  double cell = (double) self->scale.ppi / s;
   gint64 r0, c0, r1, c1;
   PangoFontDescription *font;
   g_autoptr(PangoLayout) layout = gtk_widget_create_pango_layout (GTK_WIDGET (self), NULL);
@@ -1609,37 +1988,25 @@ draw_values (NpvHeatmap      *self,
   pango_font_description_set_absolute_size (font, MIN (cell / 4.5, 12) * PANGO_SCALE);
   pango_layout_set_font_description (layout, font);
   pango_font_description_free (font);
-
-  r0 = MAX (0, (gint64) floor (ldexp (self->oy, -self->zoom)));
-  c0 = MAX (0, (gint64) floor (ldexp (self->ox, -self->zoom)));
-  r1 = MIN (plane_rows (self) - 1,
-            (gint64) floor (ldexp (self->oy + canvas_device_height (self), -self->zoom)));
-  c1 = MIN (plane_cols (self) - 1,
-            (gint64) floor (ldexp (self->ox + canvas_device_width (self), -self->zoom)));
+  visible_items (self, &r0, &c0, &r1, &c1);
 
   for (gint64 row = r0; row <= r1; row++)
     for (gint64 col = c0; col <= c1; col++)
       {
-        gint64 px = col << self->zoom, py = row << self->zoom;
-        TexKey key = { self->zoom, px / TILE, py / TILE };
-        TexEntry *entry = g_hash_table_lookup (self->textures, &key);
-        guint br, bc;
+        double x, y, v;
+        TexEntry *entry;
         gsize i;
-        double v, x, y;
         guint32 argb;
         GdkRGBA ink;
         char text[32];
         int tw, th;
         double luminance;
 
-        if (entry == NULL || entry->blocks == NULL)
+        npv_heatmap_get_item_position (self, row, col, &x, &y);
+        entry = entry_at (self, x + cell / 2, y + cell / 2, &i);
+        if (entry == NULL)
           continue;
-        br = entry->sub_row + (guint) ((py % TILE) >> self->zoom);
-        bc = entry->sub_col + (guint) ((px % TILE) >> self->zoom);
-        if (br >= entry->blocks->n_rows || bc >= entry->blocks->n_cols)
-          continue;
-        i = (gsize) br * entry->blocks->n_cols + bc;
-        v = block_value (entry->blocks, i, NPV_REDUCTION_MEAN);
+        v = entry->pixels->mean[i];
         argb = npv_color_scale_map (&self->cs, v);
         luminance = 0.2126 * ((argb >> 16) & 0xff) + 0.7152 * ((argb >> 8) & 0xff) +
                     0.0722 * (argb & 0xff);
@@ -1654,14 +2021,12 @@ draw_values (NpvHeatmap      *self,
         pango_layout_get_pixel_size (layout, &tw, &th);
         if (tw > cell - 2)
           continue;
-        npv_heatmap_get_item_position (self, row, col, &x, &y);
         gtk_snapshot_save (snapshot);
         gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT (round (x + (cell - tw) / 2),
                                                                 round (y + (cell - th) / 2)));
         gtk_snapshot_append_layout (snapshot, layout, &ink);
         gtk_snapshot_restore (snapshot);
       }
-  (void) r;
 }
 
 static void
@@ -1695,16 +2060,12 @@ npv_heatmap_snapshot (GtkWidget   *widget,
 
   gtk_snapshot_push_clip (snapshot, &r);
   visible_textures (self, &tx0, &ty0, &tx1, &ty1);
-  {
-    double x0 = r.origin.x + (0 - self->ox) / s, y0 = r.origin.y + (0 - self->oy) / s;
-    double cw = (double) content_width (self) / s, ch = (double) content_height (self) / s;
-
-    append_rect (snapshot, &placeholder, x0, y0, cw, ch);
-  }
+  append_rect (snapshot, &placeholder, r.origin.x - self->ox / s, r.origin.y - self->oy / s,
+               (double) content_width (self) / s, (double) content_height (self) / s);
   for (gint64 ty = ty0; ty <= ty1; ty++)
     for (gint64 tx = tx0; tx <= tx1; tx++)
       {
-        TexKey key = { self->zoom, tx, ty };
+        TexKey key = { self->scale, tx, ty };
         TexEntry *entry = g_hash_table_lookup (self->textures, &key);
         double x, y;
 
@@ -1713,32 +2074,28 @@ npv_heatmap_snapshot (GtkWidget   *widget,
         x = r.origin.x + ((double) tx * TILE - self->ox) / s;
         y = r.origin.y + ((double) ty * TILE - self->oy) / s;
         gtk_snapshot_append_texture (snapshot, entry->texture,
-                                     &GRAPHENE_RECT_INIT (x, y, (double) entry->width / s,
-                                                          (double) entry->height / s));
+                                     &GRAPHENE_RECT_INIT (x, y, (double) entry->pixels->width / s,
+                                                          (double) entry->pixels->height / s));
       }
 
-  if (self->zoom >= TEXT_ZOOM && self->n_channels == 1)
-    draw_values (self, snapshot, &r);
+  if (self->scale.ppi >= TEXT_PPI && self->n_channels == 1)
+    draw_values (self, snapshot);
 
   if (self->has_selection)
     {
       double x0, y0, x1, y1;
       GdkRGBA fill = accent;
-      gint64 er1 = self->sel_r1 + 1, ec1 = self->sel_c1 + 1;
 
       npv_heatmap_get_item_position (self, self->sel_r0, self->sel_c0, &x0, &y0);
-      npv_heatmap_get_item_position (self, er1, ec1, &x1, &y1);
-      if (self->zoom < 0)
-        {
-          /* a partly covered block is drawn whole */
-          x1 = MAX (x1, x0 + 1.0 / s);
-          y1 = MAX (y1, y0 + 1.0 / s);
-        }
+      npv_heatmap_get_item_position (self, self->sel_r1 + 1, self->sel_c1 + 1, &x1, &y1);
+      /* a partly covered pixel is drawn whole */
+      x1 = MAX (x1, x0 + 1.0 / s);
+      y1 = MAX (y1, y0 + 1.0 / s);
       fill.alpha = 0.18f;
       append_rect (snapshot, &fill, x0, y0, x1 - x0, y1 - y0);
       append_outline (snapshot, &accent, x0 - 1, y0 - 1, x1 - x0 + 2, y1 - y0 + 2, 2);
     }
-  if (self->has_hover && self->zoom >= 2)
+  if (self->has_hover && self->scale.ppi >= 4)
     {
       gint64 hr0, hc0, hr1, hc1;
       double x, y;
@@ -1746,11 +2103,11 @@ npv_heatmap_snapshot (GtkWidget   *widget,
       if (npv_heatmap_get_items_at (self, self->hover_x, self->hover_y, &hr0, &hc0, &hr1, &hc1))
         {
           GdkRGBA ring = fg;
+          double cell = (double) self->scale.ppi / s;
 
           npv_heatmap_get_item_position (self, hr0, hc0, &x, &y);
           ring.alpha = 0.8f;
-          append_outline (snapshot, &ring, x, y, ldexp (1.0, self->zoom) / s,
-                          ldexp (1.0, self->zoom) / s, 1);
+          append_outline (snapshot, &ring, x, y, cell, cell, 1);
         }
     }
   gtk_snapshot_pop (snapshot);
@@ -1793,7 +2150,7 @@ npv_heatmap_size_allocate (GtkWidget *widget,
   NpvHeatmap *self = NPV_HEATMAP (widget);
 
   if (self->fitted)
-    self->zoom = npv_heatmap_get_fit_zoom (self);
+    self->scale = fit_scale (self);
   clamp_offsets (self);
   schedule_update (self);
 }
@@ -1860,8 +2217,7 @@ scroll (GtkEventControllerScroll *controller,
   if (steps == 0)
     return TRUE;
   self->scroll_acc -= steps;
-  npv_heatmap_set_zoom (self, self->zoom - steps, self->has_hover ? self->hover_x : -1,
-                        self->hover_y);
+  zoom_steps (self, -steps, self->has_hover ? self->hover_x : -1, self->hover_y);
   return TRUE;
 }
 
@@ -1974,7 +2330,7 @@ zoom_scale_changed (GtkGestureZoom *gesture,
     return;
   if (!gtk_gesture_get_bounding_box_center (GTK_GESTURE (gesture), &x, &y))
     x = y = -1;
-  npv_heatmap_set_zoom (self, self->zoom + (steps > self->zoom_gesture_step ? 1 : -1), x, y);
+  zoom_steps (self, steps > self->zoom_gesture_step ? 1 : -1, x, y);
   self->zoom_gesture_step += steps > self->zoom_gesture_step ? 1 : -1;
 }
 
@@ -1987,9 +2343,9 @@ zoom_binding (GtkWidget *widget,
   const char *what = g_variant_get_string (args, NULL);
 
   if (strcmp (what, "in") == 0)
-    npv_heatmap_set_zoom (self, self->zoom + 1, -1, -1);
+    zoom_steps (self, 1, -1, -1);
   else if (strcmp (what, "out") == 0)
-    npv_heatmap_set_zoom (self, self->zoom - 1, -1, -1);
+    zoom_steps (self, -1, -1, -1);
   else if (strcmp (what, "fit") == 0)
     npv_heatmap_zoom_fit (self);
   else
@@ -2102,6 +2458,7 @@ npv_heatmap_init (NpvHeatmap *self)
   self->fitted = TRUE;
   self->n_channels = 1;
   self->full_scale = 1;
+  self->scale = (Scale) { 1, 1.0 };
 
   gtk_widget_set_focusable (GTK_WIDGET (self), TRUE);
   gtk_widget_set_overflow (GTK_WIDGET (self), GTK_OVERFLOW_HIDDEN);

@@ -20,8 +20,11 @@ typedef enum {
   NPV_REDUCTION_MAX,
 } NpvReduction;
 
-/* Zoom levels: z >= 0 draws each item as a square of 2^z device pixels,
- * z < 0 draws one device pixel per block of 2^-z x 2^-z items. */
+/* Zoom: zoomed in, each item is a square of a whole number of device
+ * pixels (up to 2^NPV_HEATMAP_MAX_ZOOM); zoomed out, each device pixel
+ * stands for a block of items, any number of them per side (fitting the
+ * window). The integer zoom z of npv_heatmap_set_zoom() means 2^z pixels
+ * per item for z >= 0 and 2^-z items per pixel below. */
 #define NPV_HEATMAP_MAX_ZOOM 6
 
 #define NPV_TYPE_HEATMAP (npv_heatmap_get_type ())
@@ -63,14 +66,22 @@ void        npv_heatmap_set_range      (NpvHeatmap          *self,
 void        npv_heatmap_get_color_scale (NpvHeatmap         *self,
                                          NpvColorScale      *cs);
 
+/* The zoom as an integer: log2 of pixels per item, rounded towards
+ * zooming out (e.g. -2 for 3.1 items per pixel). */
 int         npv_heatmap_get_zoom       (NpvHeatmap          *self);
+/* The exact scale: @pixels_per_item > 1 when zoomed in, else
+ * @items_per_pixel >= 1. */
+void        npv_heatmap_get_scale      (NpvHeatmap          *self,
+                                        int                 *pixels_per_item,
+                                        double              *items_per_pixel);
 /* Zooms to @zoom keeping the canvas point (@x, @y) (widget coordinates)
  * where it is; @x < 0 keeps the centre. */
 void        npv_heatmap_set_zoom       (NpvHeatmap          *self,
                                         int                  zoom,
                                         double               x,
                                         double               y);
-/* The largest zoom showing the whole plane, and zooming to it. */
+/* The largest integer zoom showing the whole plane, and zooming to the
+ * scale that fills the canvas with it. */
 int         npv_heatmap_get_fit_zoom   (NpvHeatmap          *self);
 void        npv_heatmap_zoom_fit       (NpvHeatmap          *self);
 /* Centres item (@row, @col). */
@@ -103,10 +114,14 @@ gboolean    npv_heatmap_get_hover      (NpvHeatmap          *self,
                                         gint64              *col0,
                                         gint64              *row1,
                                         gint64              *col1);
-/* The reduction (count of finite values, NaNs, min, max, mean) of the
- * hovered block, when its tile has arrived. */
-NpvBlocks  *npv_heatmap_peek_hover_block (NpvHeatmap        *self,
-                                          guint             *index);
+/* The mean, min and max of the items under the pointer (one pixel's
+ * worth), once their texture has arrived; *@exact is FALSE while it is
+ * sampled. */
+gboolean    npv_heatmap_get_hover_values (NpvHeatmap        *self,
+                                          double            *mean,
+                                          double            *min,
+                                          double            *max,
+                                          gboolean          *exact);
 
 /* The selection, inclusive, in items; shared with the grid by the
  * window. */

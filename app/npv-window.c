@@ -959,7 +959,8 @@ heatmap_status (NpvWindow *self)
 {
   gint64 r0, c0, r1, c1;
   g_autoptr(GString) text = g_string_new (NULL);
-  int zoom = npv_heatmap_get_zoom (self->heatmap);
+  int ppi;
+  double ipp;
 
   if (self->array == NULL)
     return;
@@ -983,21 +984,16 @@ heatmap_status (NpvWindow *self)
         }
       else
         {
-          NpvBlocks *blocks;
-          guint i;
+          double mean, mn, mx;
+          gboolean exact;
 
           g_string_append_printf (text, "[%" G_GINT64_FORMAT ":%" G_GINT64_FORMAT ", %" G_GINT64_FORMAT
                                   ":%" G_GINT64_FORMAT "]", r0, r1 + 1, c0, c1 + 1);
-          blocks = npv_heatmap_peek_hover_block (self->heatmap, &i);
-          if (blocks != NULL)
+          if (npv_heatmap_get_hover_values (self->heatmap, &mean, &mn, &mx, &exact))
             {
               /* Translators: a block of values under the pointer: its mean, minimum and maximum */
-              g_string_append_printf (text, _("   mean %.6g   min %.6g   max %.6g"),
-                                      npv_blocks_get_mean (blocks, i / blocks->n_cols, i % blocks->n_cols),
-                                      blocks->min[i], blocks->max[i]);
-              if (blocks->nan[i] > 0)
-                g_string_append_printf (text, _("   %.0f NaN"), blocks->nan[i]);
-              if (!blocks->exact)
+              g_string_append_printf (text, _("   mean %.6g   min %.6g   max %.6g"), mean, mn, mx);
+              if (!exact)
                 g_string_append (text, _("   (sampled)"));
             }
         }
@@ -1011,8 +1007,12 @@ heatmap_status (NpvWindow *self)
 
           g_string_append (text, index);
           if (r0 != r1 || c0 != c1)
-            g_string_append_printf (text, _("   ·   selection %" G_GINT64_FORMAT " × %" G_GINT64_FORMAT),
-                                    r1 - r0 + 1, c1 - c0 + 1);
+            {
+              g_autofree char *rows = g_strdup_printf ("%" G_GINT64_FORMAT, r1 - r0 + 1);
+              g_autofree char *cols = g_strdup_printf ("%" G_GINT64_FORMAT, c1 - c0 + 1);
+
+              g_string_append_printf (text, _("   ·   selection %s × %s"), rows, cols);
+            }
         }
     }
 
@@ -1020,10 +1020,17 @@ heatmap_status (NpvWindow *self)
     {
       if (text->len > 0)
         g_string_append (text, "   ·   ");
-      if (zoom >= 0)
-        g_string_append_printf (text, _("zoom %d:1"), 1 << zoom);
+      npv_heatmap_get_scale (self->heatmap, &ppi, &ipp);
+      if (ppi > 1 || ipp == 1)
+        g_string_append_printf (text, _("zoom %d:1"), ppi);
       else
-        g_string_append_printf (text, _("zoom 1:%d"), 1 << -zoom);
+        {
+          char number[32];
+
+          /* Translators: zoomed out, one pixel for %s values along each side */
+          g_snprintf (number, sizeof number, "%.3g", ipp);
+          g_string_append_printf (text, _("zoom 1:%s"), number);
+        }
       g_string_append (text, "   ·   ");
       g_string_append (text, npv_heatmap_is_loading (self->heatmap) && !npv_heatmap_is_exact (self->heatmap)
                              ? _("loading…")
@@ -1222,12 +1229,14 @@ update_line (NpvWindow *self)
     NpvIndex index = { 2, { { .kind = NPV_INDEX_INTEGER, .value = by_column ? 0 : row },
                             { .kind = NPV_INDEX_INTEGER, .value = by_column ? col : 0 } } };
     g_autofree char *expression = npv_plane_to_expression (&self->plane, "a");
+    g_autofree char *number = g_strdup_printf ("%" G_GINT64_FORMAT, by_column ? col : row);
 
     index.items[by_column ? 0 : 1].kind = NPV_INDEX_SLICE;
     values = npv_array_apply_index (plane, &index, NULL);
-    caption = by_column
-              ? g_strdup_printf (_("column %" G_GINT64_FORMAT " of %s"), col, expression)
-              : g_strdup_printf (_("row %" G_GINT64_FORMAT " of %s"), row, expression);
+
+    /* Translators: the line plotted: "row 3 of a[2, :, :]" */
+    caption = by_column ? g_strdup_printf (_("column %s of %s"), number, expression)
+                        : g_strdup_printf (_("row %s of %s"), number, expression);
   }
   if (values != NULL && (values->dtype->kind == NPV_KIND_STRUCT))
     g_clear_pointer (&values, npv_array_unref);
@@ -1258,8 +1267,13 @@ line_hover_changed (NpvLine   *line,
       if (first == last)
         g_string_append_printf (text, "[%" G_GINT64_FORMAT "] = %.17g", first, mn);
       else
-        g_string_append_printf (text, _("[%" G_GINT64_FORMAT ":%" G_GINT64_FORMAT "]   min %.6g   max %.6g"),
-                                first, last + 1, mn, mx);
+        {
+          g_autofree char *range = g_strdup_printf ("[%" G_GINT64_FORMAT ":%" G_GINT64_FORMAT "]",
+                                                    first, last + 1);
+
+          /* Translators: the values under the pointer in the line view */
+          g_string_append_printf (text, _("%s   min %.6g   max %.6g"), range, mn, mx);
+        }
     }
   g_string_append_printf (text, text->len > 0 ? _("   ·   %.3g items per pixel") : _("%.3g items per pixel"),
                           npv_line_get_items_per_pixel (line));
