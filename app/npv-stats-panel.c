@@ -220,11 +220,28 @@ start_job (NpvStatsPanel *self,
 /* ------------------------------------------------------------------ */
 /* Showing */
 
+/* The fewest digits that read back to @v (as a float32 when @single). */
+static char *
+shortest (double   v,
+          gboolean single)
+{
+  char buf[40];
+
+  for (int digits = 1; digits <= 17; digits++)
+    {
+      g_snprintf (buf, sizeof buf, "%.*g", digits, v);
+      if (single ? (float) g_ascii_strtod (buf, NULL) == (float) v : g_ascii_strtod (buf, NULL) == v)
+        break;
+    }
+  return g_strdup (buf);
+}
+
 static char *
 format_number (const NpvStats *stats,
                double          v,
                gboolean        extreme,
-               gboolean        is_max)
+               gboolean        is_max,
+               gboolean        single)
 {
   if (extreme && stats->is_integer && stats->count > stats->nan_count)
     {
@@ -236,7 +253,8 @@ format_number (const NpvStats *stats,
     return g_strdup ("nan");
   if (isinf (v))
     return g_strdup (v > 0 ? "inf" : "-inf");
-  return g_strdup_printf ("%.17g", v);
+  /* the extremes are values of the array: as short as their dtype allows */
+  return shortest (v, extreme && single);
 }
 
 static void
@@ -295,10 +313,14 @@ update_target (NpvStatsPanel *self,
   if (state->have)
     {
       g_autofree char *count = g_strdup_printf ("%" G_GUINT64_FORMAT, s->count);
-      g_autofree char *mn = format_number (s, s->min, TRUE, FALSE);
-      g_autofree char *mx = format_number (s, s->max, TRUE, TRUE);
-      g_autofree char *mean = format_number (s, s->mean, FALSE, FALSE);
-      g_autofree char *std = format_number (s, s->std, FALSE, FALSE);
+      /* float32 values (and parts of complex64 ones) print as float32 */
+      gboolean single = state->array->dtype->kind == NPV_KIND_FLOAT ? state->array->dtype->itemsize == 4
+                        : state->array->dtype->kind == NPV_KIND_COMPLEX && state->array->dtype->itemsize == 8 &&
+                          (self->part == NPV_PART_REAL || self->part == NPV_PART_IMAG);
+      g_autofree char *mn = format_number (s, s->min, TRUE, FALSE, single);
+      g_autofree char *mx = format_number (s, s->max, TRUE, TRUE, single);
+      g_autofree char *mean = format_number (s, s->mean, FALSE, FALSE, FALSE);
+      g_autofree char *std = format_number (s, s->std, FALSE, FALSE, FALSE);
       g_autofree char *nans = g_strdup_printf ("%" G_GUINT64_FORMAT, s->nan_count);
       g_autofree char *infs = g_strdup_printf ("%" G_GUINT64_FORMAT, s->inf_count);
 
