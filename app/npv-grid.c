@@ -109,6 +109,7 @@ struct _NpvGrid
   GHashTable *column_header_nodes; /* grid column -> node of its title */
   GCancellable *copy_cancellable;  /* copies running, cancelled when the grid leaves its window */
   gboolean scroll_pending;     /* the cursor was set before the grid had a size */
+  guint scroll_source;         /* scrolls to it once allocated, outside the layout */
   gboolean shading;
   gboolean fixed_range;        /* shade by range_lo..range_hi, not the values on screen */
   double range_lo, range_hi;
@@ -1105,6 +1106,20 @@ npv_grid_measure (GtkWidget      *widget,
     }
 }
 
+static gboolean
+pending_scroll (gpointer user_data)
+{
+  NpvGrid *self = user_data;
+
+  self->scroll_source = 0;
+  if (self->scroll_pending && view_height (self) > 0 && view_width (self) > 0)
+    {
+      self->scroll_pending = FALSE;
+      scroll_to_cell (self, self->cursor_row, self->cursor_col);
+    }
+  return G_SOURCE_REMOVE;
+}
+
 static void
 npv_grid_size_allocate (GtkWidget *widget,
                         int        width,
@@ -1114,11 +1129,11 @@ npv_grid_size_allocate (GtkWidget *widget,
   NpvGrid *self = NPV_GRID (widget);
 
   configure_adjustments (self);
-  if (self->scroll_pending && view_height (self) > 0 && view_width (self) > 0)
-    {
-      self->scroll_pending = FALSE;
-      scroll_to_cell (self, self->cursor_row, self->cursor_col);
-    }
+  /* Moving the adjustments here would queue a new layout in the middle
+   * of this one: do it just after. */
+  if (self->scroll_pending && view_height (self) > 0 && view_width (self) > 0 &&
+      self->scroll_source == 0)
+    self->scroll_source = g_idle_add_full (G_PRIORITY_HIGH_IDLE, pending_scroll, self, NULL);
   schedule_update (self);
 }
 
@@ -1816,6 +1831,7 @@ npv_grid_dispose (GObject *object)
   NpvGrid *self = NPV_GRID (object);
 
   g_clear_handle_id (&self->update_source, g_source_remove);
+  g_clear_handle_id (&self->scroll_source, g_source_remove);
   g_cancellable_cancel (self->copy_cancellable);
   g_clear_object (&self->copy_cancellable);
   if (self->tiles != NULL)

@@ -63,7 +63,7 @@ typedef struct
 {
   int width, height;
   gboolean exact;
-  float *min, *max, *mean;     /* NULL for RGB(A) pictures */
+  double *min, *max, *mean;    /* NULL for RGB(A) pictures */
 } Pixels;
 
 typedef struct
@@ -445,7 +445,7 @@ entry_bytes (TexEntry *entry)
 
   if (entry->pixels != NULL)
     bytes += (gsize) entry->pixels->width * entry->pixels->height *
-             (4 + (entry->pixels->min != NULL ? 3 * sizeof (float) : 0));
+             (4 + (entry->pixels->min != NULL ? 3 * sizeof (double) : 0));
   return bytes;
 }
 
@@ -462,7 +462,7 @@ tex_entry_free (TexEntry *entry)
   g_free (entry);
 }
 
-static float
+static double
 pixel_value (const Pixels *pixels,
              gsize         i,
              NpvReduction  reduction)
@@ -725,9 +725,9 @@ fold_pixels (const Layout  *layout,
   pixels->width = layout->width;
   pixels->height = layout->height;
   pixels->exact = set->exact;
-  pixels->min = g_new (float, n);
-  pixels->max = g_new (float, n);
-  pixels->mean = g_new (float, n);
+  pixels->min = g_new (double, n);
+  pixels->max = g_new (double, n);
+  pixels->mean = g_new (double, n);
   for (int y = 0; y < layout->height; y++)
     for (int x = 0; x < layout->width; x++)
       {
@@ -736,9 +736,9 @@ fold_pixels (const Layout  *layout,
 
         fold_blocks (set, layout->row_a[y], layout->row_b[y], layout->col_a[x], layout->col_b[x],
                      &fold);
-        pixels->min[i] = fold.min <= fold.max ? (float) fold.min : NAN;
-        pixels->max[i] = fold.min <= fold.max ? (float) fold.max : NAN;
-        pixels->mean[i] = (float) fold_mean (&fold);
+        pixels->min[i] = fold.min <= fold.max ? fold.min : NAN;
+        pixels->max[i] = fold.min <= fold.max ? fold.max : NAN;
+        pixels->mean[i] = fold_mean (&fold);
       }
   return pixels;
 }
@@ -806,6 +806,7 @@ typedef struct
 } Partial;
 
 static void apply_result (NpvHeatmap *self, TexJob *job, TexResult *result);
+static gboolean entry_current (NpvHeatmap *self, TexEntry *entry);
 
 static gboolean
 partial_arrived (gpointer data)
@@ -977,6 +978,9 @@ texture_done (GObject      *object,
     }
   g_clear_object (&entry->cancellable);
   g_clear_pointer (&result, tex_result_free);
+  /* the colours may have changed while it was made */
+  if (!entry_current (self, entry))
+    schedule_update (self);
   g_signal_emit (self, signals[VIEW_CHANGED], 0);
 }
 

@@ -51,7 +51,8 @@ gboolean    npv_line_get_hover        (NpvLine      *self,
                                        gint64       *last,
                                        double       *min,
                                        double       *max);
-/* Pixel column @x's envelope (min and max of its items, NaN if none). */
+/* Pixel column @x's envelope (min and max of its items, NaN if none), when
+ * there is more than one item per pixel; FALSE when zoomed in further. */
 gboolean    npv_line_get_column       (NpvLine      *self,
                                        int           x,
                                        double       *min,

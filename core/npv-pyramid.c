@@ -185,8 +185,9 @@ complex_part (double   re,
       return hypot (re, im);
     case NPV_PART_ANGLE:
       return atan2 (im, re);
+    case NPV_PART_VALUE:       /* the magnitude, as for a pyramid */
+      return hypot (re, im);
     case NPV_PART_REAL:
-    case NPV_PART_VALUE:
     default:
       return re;
     }

@@ -30,8 +30,9 @@ G_BEGIN_DECLS
 
 #define NPV_PYRAMID_TILE 256
 
-/* What number a complex item stands for (VALUE on them means ABS). Items
- * of real dtypes are their value whatever the part. */
+/* What number a complex item stands for (VALUE on them means ABS, here
+ * and in npv-stats.h). Items of real dtypes are their value whatever the
+ * part. */
 typedef enum {
   NPV_PART_VALUE,
   NPV_PART_REAL,

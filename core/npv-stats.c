@@ -346,34 +346,57 @@ reduce_integers (Acc            *acc,
     }
 }
 
-/* np.histogram's binning: (x - lo) / (hi - lo) * n, the top edge in the
- * last bin. */
+/* The edge between bins @i - 1 and @i, as np.linspace (lo, hi, n + 1)
+ * makes it. */
+static inline double
+bin_edge (const Job *job,
+          guint      i)
+{
+  if (i >= job->n_bins)
+    return job->hi;
+  return (double) i * ((job->hi - job->lo) / job->n_bins) + job->lo;
+}
+
+/* np.histogram's binning: (x - lo) * (n / (hi - lo)), the top edge in the
+ * last bin, then moved by one where that lands on the wrong side of
+ * numpy's edge. */
 static void
 bin_chunk (Job          *job,
            const double *v,
            gsize         n)
 {
   double lo = job->lo, hi = job->hi;
-  double span = hi - lo;
+  double norm = job->n_bins / (hi - lo);
   guint last = job->n_bins - 1;
 
   for (gsize i = 0; i < n; i++)
     {
       double x = v[i];
+      double k;
+      guint b;
 
       if (x != x)
-        job->nan++;
-      else if (x < lo)
-        job->below++;
-      else if (x > hi)
-        job->above++;
-      else
         {
-          double k = span > 0 ? (x - lo) / span * job->n_bins : 0;
-          guint b = k >= last ? last : (guint) k;
-
-          job->bins[b]++;
+          job->nan++;
+          continue;
         }
+      if (x < lo)
+        {
+          job->below++;
+          continue;
+        }
+      if (x > hi)
+        {
+          job->above++;
+          continue;
+        }
+      k = (x - lo) * norm;
+      b = k >= last ? last : (guint) k;
+      if (b > 0 && x < bin_edge (job, b))
+        b--;
+      else if (b < last && x >= bin_edge (job, b + 1))
+        b++;
+      job->bins[b]++;
     }
 }
 
@@ -455,7 +478,7 @@ run_rows (Job *job)
   npv_row_iter_init (&iter, job->array, job->fortran, job->first, job->n);
   while (npv_row_iter_next (&iter, &row, &len, &stride))
     {
-      if ((++rows & 255) == 0 && g_cancellable_is_cancelled (job->cancellable))
+      if ((rows++ & 255) == 0 && g_cancellable_is_cancelled (job->cancellable))
         break;
       while (len > 0 && job->error == NULL)
         {
@@ -694,6 +717,14 @@ npv_array_compute_histogram (NpvArray      *array,
       g_set_error (error, NPV_ERROR, NPV_ERROR_INVALID_ARGUMENT,
                    "a histogram needs a finite range, not [%g, %g]", lo, hi);
       return FALSE;
+    }
+  /* numpy widens an empty range by a half either side */
+  if (lo == hi)
+    {
+      lo -= 0.5;
+      hi += 0.5;
+      template.lo = lo;
+      template.hi = hi;
     }
   if (!run_jobs (array, n_threads, &template, cancellable, &jobs, &n_jobs, error))
     {

@@ -29,14 +29,15 @@ typedef struct
   gboolean is_unsigned;
   gint64 imin, imax;
   guint64 umin, umax;
-  double min_positive; /* the smallest value above zero, NaN if none */
+  double min_positive; /* the smallest finite value above zero, NaN if none */
   double finite_min;   /* the extremes of the finite values, NaN if none */
   double finite_max;
 } NpvStats;
 
 /* Counts of values in @n_bins equal bins over [lo, hi] (hi falls in the
- * last bin), as np.histogram(a, n_bins, (lo, hi)) counts them; values
- * outside (infinities included) in below and above, NaN in nan. */
+ * last bin), as np.histogram(a, n_bins, (lo, hi)) counts them (an empty
+ * range is widened by 0.5 either side, as numpy does); values outside
+ * (infinities included) in below and above, NaN in nan. */
 typedef struct
 {
   double lo, hi;
@@ -78,9 +79,12 @@ gboolean npv_array_compute_histogram  (NpvArray      *array,
                                        GError       **error);
 void     npv_histogram_clear          (NpvHistogram  *histogram);
 
-/* The @q quantile (0 to 1) of the non-NaN values, interpolated linearly
- * inside its bin: numpy's np.nanquantile(a, q) to within a bin's width.
- * NaN if there are no values. */
+/* The @q quantile (0 to 1) of the non-NaN values, ranked with those below
+ * and above the range (infinities) at its ends, and interpolated linearly
+ * inside its bin as if the bin's values were spread evenly: within a
+ * bin's width of np.nanquantile(a, q) when the values numpy interpolates
+ * between share a bin, and lo or hi where numpy gives an infinity. NaN
+ * if there are no values. */
 double   npv_histogram_quantile       (const NpvHistogram *histogram,
                                        double              q);
 
