@@ -1913,25 +1913,9 @@ draw_colorbar (NpvHeatmap  *self,
   /* the ends of the range, and round values between them: decades on a
    * log scale, steps of 1, 2 or 5 times a power of ten otherwise */
   {
-    double lo = self->cs.lo, hi = self->cs.hi;
     double ticks[64];
-    guint n_ticks = 0;
+    guint n_ticks = npv_color_scale_ticks (&self->cs, ticks, G_N_ELEMENTS (ticks));
 
-    ticks[n_ticks++] = lo;
-    ticks[n_ticks++] = hi;
-    if (self->cs.scale == NPV_SCALE_LOG && lo > 0)
-      {
-        for (double d = pow (10, ceil (log10 (lo))); d < hi && n_ticks < G_N_ELEMENTS (ticks); d *= 10)
-          ticks[n_ticks++] = d;
-      }
-    else if (hi > lo)
-      {
-        double raw = (hi - lo) / 4, p = pow (10, floor (log10 (raw)));
-        double step = (raw / p <= 1 ? 1 : raw / p <= 2 ? 2 : raw / p <= 5 ? 5 : 10) * p;
-
-        for (double v = ceil (lo / step) * step; v < hi && n_ticks < G_N_ELEMENTS (ticks); v += step)
-          ticks[n_ticks++] = fabs (v) < step * 1e-9 ? 0.0 : v;
-      }
     for (guint i = 0; i < n_ticks; i++)
       {
         double t = npv_color_scale_position (&self->cs, ticks[i]);

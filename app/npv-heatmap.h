@@ -10,15 +10,9 @@
 #include "npv-array.h"
 #include "npv-colormap.h"
 #include "npv-pyramid.h"
+#include "npv-render.h"
 
 G_BEGIN_DECLS
-
-/* What a pixel that stands for a block of items shows. */
-typedef enum {
-  NPV_REDUCTION_MEAN,
-  NPV_REDUCTION_MIN,
-  NPV_REDUCTION_MAX,
-} NpvReduction;
 
 /* Zoom: zoomed in, each item is a square of a whole number of device
  * pixels (up to 2^NPV_HEATMAP_MAX_ZOOM); zoomed out, each device pixel

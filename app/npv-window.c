@@ -694,43 +694,10 @@ update_heatmap_range (NpvWindow *self)
       return;
     }
 
-  switch (mode)
-    {
-    case 1:
-    case 2:
-      lo = npv_histogram_quantile (histogram, mode == 1 ? 0.01 : 0.001);
-      hi = npv_histogram_quantile (histogram, mode == 1 ? 0.99 : 0.999);
-      /* from the histogram: within a bin's width */
-      exact = FALSE;
-      break;
-    case 3:
-      lo = stats->mean - 3 * stats->std;
-      hi = stats->mean + 3 * stats->std;
-      break;
-    default:
-      lo = stats->min;
-      hi = stats->max;
-      break;
-    }
-  /* infinities are shown in their own colours: span the finite values */
-  if (!isfinite (lo))
-    lo = stats->finite_min;
-  if (!isfinite (hi))
-    hi = stats->finite_max;
-  if (!isfinite (lo) || !isfinite (hi))
-    lo = 0, hi = 1;
-  if (self->array->dtype->kind == NPV_KIND_BOOL)
-    lo = 0, hi = 1;
-  if (cs.scale == NPV_SCALE_LOG && !(lo > 0) && stats->min_positive > 0 && stats->min_positive <= hi)
-    lo = stats->min_positive;
-  /* a diverging map is centred on zero when the data has both signs */
-  if (cs.map == NPV_COLORMAP_COOLWARM && lo < 0 && hi > 0 && cs.scale != NPV_SCALE_LOG)
-    {
-      double m = MAX (-lo, hi);
-
-      lo = -m;
-      hi = m;
-    }
+  exact = npv_color_scale_set_range (&cs, mode, stats, histogram,
+                                     self->array->dtype->kind == NPV_KIND_BOOL) && exact;
+  lo = cs.lo;
+  hi = cs.hi;
   npv_heatmap_set_range (self->heatmap, TRUE, lo, hi, exact);
 }
 

@@ -762,3 +762,35 @@ npv_row_reader_fetch (NpvRowReader  *reader,
   *n_items = n;
   return TRUE;
 }
+
+NpvArray *
+npv_array_transpose (NpvArray     *array,
+                     const guint  *axes,
+                     GError      **error)
+{
+  NpvArray *view;
+  gboolean seen[NPV_MAX_DIMS] = { FALSE };
+
+  if (axes != NULL)
+    for (guint i = 0; i < array->ndim; i++)
+      {
+        if (axes[i] >= array->ndim || seen[axes[i]])
+          {
+            g_set_error (error, NPV_ERROR, NPV_ERROR_INVALID_ARGUMENT,
+                         "axes don't match array: a permutation of 0 to %u is needed",
+                         array->ndim - 1);
+            return NULL;
+          }
+        seen[axes[i]] = TRUE;
+      }
+
+  view = array_copy (array);
+  for (guint i = 0; i < array->ndim; i++)
+    {
+      guint from = axes != NULL ? axes[i] : array->ndim - 1 - i;
+
+      view->shape[i] = array->shape[from];
+      view->strides[i] = array->strides[from];
+    }
+  return view;
+}

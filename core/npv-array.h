@@ -93,6 +93,13 @@ NpvArray *npv_array_apply_index    (NpvArray        *array,
                                     const NpvIndex  *index,
                                     GError         **error);
 
+/* The view numpy gives for array.transpose(@axes): axis i of the view is
+ * axis @axes[i] of @array; %NULL @axes reverses them (array.T).
+ * NPV_ERROR_INVALID_ARGUMENT if @axes is not a permutation. */
+NpvArray *npv_array_transpose      (NpvArray        *array,
+                                    const guint     *axes,
+                                    GError         **error);
+
 /* Walks the items of an array row by row: each row is a run along the
  * innermost axis (the last one in C order, the first in Fortran order). */
 typedef struct

@@ -125,6 +125,36 @@ linthresh_of (const NpvColorScale *cs)
   return MAX (MAX (fabs (cs->lo), fabs (cs->hi)) * 1e-3, G_MINDOUBLE);
 }
 
+guint
+npv_color_scale_ticks (const NpvColorScale *cs,
+                       double              *ticks,
+                       guint                max)
+{
+  double lo = cs->lo, hi = cs->hi;
+  guint n = 0;
+
+  if (max < 2)
+    return 0;
+  ticks[n++] = lo;
+  ticks[n++] = hi;
+  if (cs->scale == NPV_SCALE_LOG && lo > 0)
+    {
+      for (double d = pow (10, ceil (log10 (lo))); d < hi && n < max; d *= 10)
+        if (d > lo)
+          ticks[n++] = d;
+    }
+  else if (hi > lo)
+    {
+      double raw = (hi - lo) / 4, p = pow (10, floor (log10 (raw)));
+      double step = (raw / p <= 1 ? 1 : raw / p <= 2 ? 2 : raw / p <= 5 ? 5 : 10) * p;
+
+      for (double v = ceil (lo / step) * step; v < hi && n < max; v += step)
+        if (v > lo)
+          ticks[n++] = fabs (v) < step * 1e-9 ? 0.0 : v;
+    }
+  return n;
+}
+
 gboolean
 npv_color_scale_is_valid (const NpvColorScale *cs)
 {

@@ -81,6 +81,13 @@ void         npv_color_scale_map_n    (const NpvColorScale *cs,
                                        const double        *values,
                                        gsize                n,
                                        guint32             *colors);
+/* Values to label a colour bar with: the ends of the range first, then
+ * round values between them (decades on a log scale, else steps of 1, 2
+ * or 5 times a power of ten, about four of them). Returns how many were
+ * written, at most @max. */
+guint        npv_color_scale_ticks    (const NpvColorScale *cs,
+                                       double              *ticks,
+                                       guint                max);
 /* Whether @cs can be drawn: lo < hi (lo == hi maps everything to the
  * first colour, as matplotlib does), 0 < lo on a log scale. */
 gboolean     npv_color_scale_is_valid (const NpvColorScale *cs);

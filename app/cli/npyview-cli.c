@@ -24,8 +24,12 @@
 #include "npv-file.h"
 #include "npv-format.h"
 #include "npv-json.h"
+#include "npv-plane.h"
 #include "npv-print.h"
+#include "npv-pyramid.h"
+#include "npv-render.h"
 #include "npv-stats.h"
+#include "npv-value.h"
 
 #define EXIT_DATA 1
 #define EXIT_USAGE 2
@@ -41,6 +45,18 @@ static gboolean opt_force;
 static gboolean opt_full;
 static int opt_threads;
 static char *opt_encoding;
+static char *opt_axes;
+static gboolean opt_transpose;
+static char *opt_colormap;
+static gboolean opt_reverse;
+static char *opt_scale;
+static char *opt_range;
+static char *opt_size;
+static gboolean opt_colorbar;
+static gboolean opt_labels;
+static char *opt_blocks;
+static char *opt_part;
+static gboolean opt_rgb;
 
 static const GOptionEntry member_entries[] = {
   { "member", 'm', 0, G_OPTION_ARG_STRING, &opt_member, "The member of an archive (x or x.npy)", "NAME" },
@@ -52,6 +68,9 @@ static const GOptionEntry member_entries[] = {
 static const GOptionEntry select_entries[] = {
   { "slice", 's', 0, G_OPTION_ARG_STRING, &opt_slice, "A numpy index such as '3, ::2, -1'", "EXPR" },
   { "field", 'f', 0, G_OPTION_ARG_STRING, &opt_field, "A field of a record dtype (nested: a.b)", "NAME" },
+  { "axes", 0, 0, G_OPTION_ARG_STRING, &opt_axes,
+    "Reorder the axes after the slice, as a.transpose(2, 0, 1)", "2,0,1" },
+  { "transpose", 'T', 0, G_OPTION_ARG_NONE, &opt_transpose, "Reverse the axes after the slice (a.T)", NULL },
   { NULL }
 };
 
@@ -71,6 +90,34 @@ static const GOptionEntry export_entries[] = {
   { "force", 0, 0, G_OPTION_ARG_NONE, &opt_force, "Replace OUT if it exists", NULL },
   { NULL }
 };
+
+static const GOptionEntry png_entries[] = {
+  { "colormap", 0, 0, G_OPTION_ARG_STRING, &opt_colormap,
+    "PNG: viridis (default), magma, inferno, plasma, cividis, gray, coolwarm or twilight", "MAP" },
+  { "reverse", 0, 0, G_OPTION_ARG_NONE, &opt_reverse, "PNG: run the colour map backwards", NULL },
+  { "scale", 0, 0, G_OPTION_ARG_STRING, &opt_scale, "PNG: linear (default), log, symlog or sqrt", "SCALE" },
+  { "range", 0, 0, G_OPTION_ARG_STRING, &opt_range,
+    "PNG: minmax (default), p1, p01, sigma3, or LO,HI", "RANGE" },
+  { "size", 0, 0, G_OPTION_ARG_STRING, &opt_size,
+    "PNG: the picture's size (default: one value per pixel)", "WxH" },
+  { "colorbar", 0, 0, G_OPTION_ARG_NONE, &opt_colorbar, "PNG: add the colour bar", NULL },
+  { "labels", 0, 0, G_OPTION_ARG_NONE, &opt_labels, "PNG: add row and column indices", NULL },
+  { "blocks", 0, 0, G_OPTION_ARG_STRING, &opt_blocks,
+    "PNG: what a pixel of many values shows: mean (default), min or max", "HOW" },
+  { "part", 0, 0, G_OPTION_ARG_STRING, &opt_part,
+    "PNG: of complex values: abs (default), angle, real or imag", "PART" },
+  { "rgb", 0, 0, G_OPTION_ARG_NONE, &opt_rgb,
+    "PNG: the last axis (3 or 4) holds colours, bytes or floats from 0 to 1 (automatic for bytes)", NULL },
+  { NULL }
+};
+
+static const GOptionEntry thumbnail_entries[] = {
+  { "size", 0, 0, G_OPTION_ARG_STRING, &opt_size, "The longest side in pixels (default 256)", "N" },
+  { "force", 0, 0, G_OPTION_ARG_NONE, &opt_force, "Replace OUT if it exists", NULL },
+  { NULL }
+};
+
+static int cmd_thumbnail (const char *path);
 
 static const GOptionEntry stats_entries[] = {
   { "threads", 0, 0, G_OPTION_ARG_INT, &opt_threads, "Worker threads (default: one per processor)", "N" },
@@ -418,6 +465,41 @@ open_selection (const char  *path,
       array = view;
     }
 
+  if (opt_axes != NULL || opt_transpose)
+    {
+      guint axes[NPV_MAX_DIMS];
+      NpvArray *view;
+
+      if (opt_axes != NULL)
+        {
+          g_auto(GStrv) parts = g_strsplit (opt_axes, ",", -1);
+          guint n = g_strv_length (parts);
+
+          for (guint i = 0; i < n && i < NPV_MAX_DIMS; i++)
+            {
+              guint64 v;
+
+              if (!g_ascii_string_to_unsigned (g_strstrip (parts[i]), 10, 0, NPV_MAX_DIMS - 1, &v, NULL))
+                n = G_MAXUINT;
+              else
+                axes[i] = (guint) v;
+            }
+          if (n != array->ndim)
+            {
+              g_set_error (error, NPV_ERROR, NPV_ERROR_INVALID_ARGUMENT,
+                           "--axes %s does not fit the %u dimensions of the selection: give a "
+                           "permutation of 0 to %u", opt_axes, array->ndim,
+                           array->ndim > 0 ? array->ndim - 1 : 0);
+              return NULL;
+            }
+        }
+      view = npv_array_transpose (array, opt_axes != NULL ? axes : NULL, error);
+      if (view == NULL)
+        return NULL;
+      npv_array_unref (array);
+      array = view;
+    }
+
   return g_steal_pointer (&array);
 }
 
@@ -458,6 +540,245 @@ cmd_show (const char *path)
   return 0;
 }
 
+/* The options of a picture: colour scale, blocks, part. */
+static gboolean
+png_style (NpvRenderStyle *style,
+           NpvPart        *part,
+           NpvRangeMode   *range,
+           int            *status)
+{
+  memset (style, 0, sizeof *style);
+  style->cs.map = NPV_COLORMAP_VIRIDIS;
+  style->cs.reversed = opt_reverse;
+  style->n_channels = 1;
+  style->full_scale = 1;
+  *part = NPV_PART_ABS;
+  *range = NPV_RANGE_MINMAX;
+  if (opt_colormap != NULL && !npv_colormap_from_name (opt_colormap, &style->cs.map))
+    {
+      *status = fail (EXIT_USAGE, "export: unknown colour map “%s” (expected viridis, magma, inferno, "
+                      "plasma, cividis, gray, coolwarm or twilight)", opt_colormap);
+      return FALSE;
+    }
+  if (opt_scale != NULL && !npv_scale_from_name (opt_scale, &style->cs.scale))
+    {
+      *status = fail (EXIT_USAGE, "export: unknown scale “%s” (expected linear, log, symlog or sqrt)",
+                      opt_scale);
+      return FALSE;
+    }
+  if (opt_blocks != NULL)
+    {
+      if (strcmp (opt_blocks, "mean") == 0)
+        style->reduction = NPV_REDUCTION_MEAN;
+      else if (strcmp (opt_blocks, "min") == 0)
+        style->reduction = NPV_REDUCTION_MIN;
+      else if (strcmp (opt_blocks, "max") == 0)
+        style->reduction = NPV_REDUCTION_MAX;
+      else
+        {
+          *status = fail (EXIT_USAGE, "export: --blocks takes mean, min or max, not “%s”", opt_blocks);
+          return FALSE;
+        }
+    }
+  if (opt_part != NULL)
+    {
+      const char *names[] = { "abs", "angle", "real", "imag" };
+      const NpvPart parts[] = { NPV_PART_ABS, NPV_PART_ANGLE, NPV_PART_REAL, NPV_PART_IMAG };
+      guint i;
+
+      for (i = 0; i < G_N_ELEMENTS (names) && strcmp (opt_part, names[i]) != 0; i++)
+        ;
+      if (i == G_N_ELEMENTS (names))
+        {
+          *status = fail (EXIT_USAGE, "export: --part takes abs, angle, real or imag, not “%s”", opt_part);
+          return FALSE;
+        }
+      *part = parts[i];
+    }
+  if (opt_range != NULL && !npv_range_mode_from_name (opt_range, range))
+    {
+      g_auto(GStrv) ends = g_strsplit (opt_range, ",", 2);
+      char *end_lo = NULL, *end_hi = NULL;
+
+      if (g_strv_length (ends) == 2)
+        {
+          style->cs.lo = g_ascii_strtod (ends[0], &end_lo);
+          style->cs.hi = g_ascii_strtod (ends[1], &end_hi);
+        }
+      if (end_lo == NULL || end_lo == ends[0] || *end_lo != '\0' || end_hi == ends[1] || *end_hi != '\0' ||
+          !isfinite (style->cs.lo) || !isfinite (style->cs.hi) || style->cs.lo > style->cs.hi)
+        {
+          *status = fail (EXIT_USAGE, "export: --range takes minmax, p1, p01, sigma3 or LO,HI with "
+                          "LO <= HI, not “%s”", opt_range);
+          return FALSE;
+        }
+      *range = NPV_RANGE_MANUAL;
+    }
+  if (*range == NPV_RANGE_MANUAL && style->cs.scale == NPV_SCALE_LOG && !(style->cs.lo > 0))
+    {
+      *status = fail (EXIT_USAGE, "export: a log scale needs a range above zero, not %s", opt_range);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Parses "WxH". */
+static gboolean
+parse_size (const char *text,
+            int        *width,
+            int        *height)
+{
+  guint64 w, h;
+  g_auto(GStrv) parts = g_strsplit (text, "x", 2);
+
+  if (g_strv_length (parts) != 2 ||
+      !g_ascii_string_to_unsigned (parts[0], 10, 1, 1 << 20, &w, NULL) ||
+      !g_ascii_string_to_unsigned (parts[1], 10, 1, 1 << 20, &h, NULL))
+    return FALSE;
+  *width = (int) w;
+  *height = (int) h;
+  return TRUE;
+}
+
+/* Whether the last axis of @array can be colour channels. */
+static gboolean
+rgb_possible (const NpvArray *array)
+{
+  gint64 n = array->ndim >= 3 ? array->shape[array->ndim - 1] : 0;
+
+  return (n == 3 || n == 4) &&
+         ((array->dtype->kind == NPV_KIND_UINT && array->dtype->itemsize == 1) ||
+          array->dtype->kind == NPV_KIND_FLOAT);
+}
+
+/* The 2-D planes of the channels of an RGB(A) @array (its first plane of
+ * the axes before the last), or of @array itself. */
+static guint
+picture_planes (NpvArray  *array,
+                gboolean   rgb,
+                NpvArray **planes,
+                GError   **error)
+{
+  NpvPlane plane;
+
+  npv_plane_init_default (&plane, array);
+  if (!rgb)
+    {
+      planes[0] = npv_plane_apply (&plane, array, error);
+      return planes[0] != NULL ? 1 : 0;
+    }
+  plane.row_axis = array->ndim - 3;
+  plane.col_axis = array->ndim - 2;
+  for (guint k = 0; k < (guint) array->shape[array->ndim - 1]; k++)
+    {
+      plane.fixed[array->ndim - 1] = k;
+      planes[k] = npv_plane_apply (&plane, array, error);
+      if (planes[k] == NULL)
+        {
+          for (guint j = 0; j < k; j++)
+            g_clear_pointer (&planes[j], npv_array_unref);
+          return 0;
+        }
+    }
+  return (guint) array->shape[array->ndim - 1];
+}
+
+static int
+export_png (const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(NpvArray) array = NULL;
+  NpvArray *planes[4] = { NULL, NULL, NULL, NULL };
+  NpvPyramid *pyramids[4] = { NULL, NULL, NULL, NULL };
+  g_autoptr(NpvImage) image = NULL;
+  NpvRenderStyle style;
+  NpvRangeMode range;
+  NpvPart part;
+  const char *failed;
+  gboolean rgb;
+  guint n;
+  int width = 0, height = 0, status = 0;
+
+  if (!png_style (&style, &part, &range, &status))
+    return status;
+  if (opt_size != NULL && !parse_size (opt_size, &width, &height))
+    return fail (EXIT_USAGE, "export: --size takes WIDTHxHEIGHT, e.g. 800x600, not “%s”", opt_size);
+  if (!check_slice_syntax (&status))
+    return status;
+
+  array = open_selection (path, &failed, &error);
+  if (array == NULL)
+    return fail_for_file (failed, error);
+  rgb = rgb_possible (array) && (opt_rgb || array->dtype->kind == NPV_KIND_UINT);
+  if (opt_rgb && !rgb)
+    return fail (EXIT_DATA, "%s: --rgb needs a last axis of 3 or 4 bytes or floats", path);
+  if (array->ndim > (rgb ? 3u : 2u))
+    {
+      g_autoptr(GString) shape = g_string_new (NULL);
+
+      append_shape (shape, array->ndim, array->shape, FALSE);
+      return fail (EXIT_DATA, "%s: a picture shows %s, but the selection has shape %s; choose a plane "
+                   "with --slice, e.g. --slice '0'", path, rgb ? "rows, columns and colours" :
+                   "two dimensions", shape->str);
+    }
+  if (!npv_dtype_is_real (array->dtype) && array->dtype->kind != NPV_KIND_COMPLEX)
+    {
+      g_autofree char *name = npv_dtype_get_name (array->dtype);
+
+      return fail (EXIT_DATA, "%s: a picture needs numbers, but the values are %s%s", path, name,
+                   array->dtype->kind == NPV_KIND_STRUCT ? " (choose one with --field)" : "");
+    }
+
+  n = picture_planes (array, rgb, planes, &error);
+  if (n == 0)
+    return fail_for_file (path, error);
+  for (guint k = 0; k < n && error == NULL; k++)
+    pyramids[k] = npv_pyramid_new (planes[k], part, 0, &error);
+  if (error == NULL && !rgb && range != NPV_RANGE_MANUAL)
+    {
+      NpvStats stats;
+      NpvHistogram histogram = { 0 };
+
+      if (npv_array_compute_stats_full (planes[0], part, 0, NULL, NULL, &stats, &error) &&
+          ((range != NPV_RANGE_P1 && range != NPV_RANGE_P01) ||
+           npv_array_compute_histogram (planes[0], part, isfinite (stats.finite_min) ? stats.finite_min : 0,
+                                        isfinite (stats.finite_max) ? stats.finite_max : 1, 4096, 0, NULL,
+                                        NULL, &histogram, &error)))
+        npv_color_scale_set_range (&style.cs, range, &stats, &histogram,
+                                   planes[0]->dtype->kind == NPV_KIND_BOOL);
+      npv_histogram_clear (&histogram);
+    }
+  if (error == NULL)
+    {
+      if (width == 0)
+        {
+          width = (int) MIN (planes[0]->shape[1], G_MAXINT);
+          height = (int) MIN (planes[0]->shape[0], G_MAXINT);
+        }
+      style.n_channels = rgb ? n : 1;
+      style.full_scale = array->dtype->kind == NPV_KIND_UINT ? 255 : 1;
+      image = npv_render_plane (pyramids, &style, width, height, FALSE, NULL, &error);
+    }
+  if (image != NULL && (opt_colorbar || opt_labels))
+    {
+      NpvImage *framed = npv_render_decorate (image, &style, planes[0]->shape[0], planes[0]->shape[1],
+                                              opt_labels, opt_colorbar);
+
+      npv_image_free (image);
+      image = framed;
+    }
+  for (guint k = 0; k < 4; k++)
+    {
+      g_clear_pointer (&pyramids[k], npv_pyramid_unref);
+      g_clear_pointer (&planes[k], npv_array_unref);
+    }
+  if (image == NULL)
+    return fail_for_file (path, error);
+  if (!npv_image_write_png (image, opt_output, opt_force, &error))
+    return fail (EXIT_DATA, "%s", error->message);
+  return 0;
+}
+
 static int
 cmd_export (const char *path)
 {
@@ -469,10 +790,13 @@ cmd_export (const char *path)
 
   if (opt_output == NULL)
     return fail (EXIT_USAGE, "export: no output given (-o OUT)");
+  if (g_strcmp0 (opt_format, "png") == 0 ||
+      (opt_format == NULL && g_str_has_suffix (opt_output, ".png")))
+    return export_png (path);
   if (opt_format != NULL)
     {
       if (!npv_export_format_from_string (opt_format, &format))
-        return fail (EXIT_USAGE, "export: unknown format “%s” (expected npy, csv or tsv)", opt_format);
+        return fail (EXIT_USAGE, "export: unknown format “%s” (expected npy, csv, tsv or png)", opt_format);
     }
   else if (strcmp (opt_output, "-") == 0)
     return fail (EXIT_USAGE, "export: writing to standard output needs --format");
@@ -512,6 +836,120 @@ cmd_export (const char *path)
         return fail (EXIT_DATA, "%s", error->message);
       return fail_for_file (path, error);
     }
+  return 0;
+}
+
+/* The first member that is an array of numbers with values in it. */
+static const NpvMember *
+first_picture_member (NpvFile *file)
+{
+  for (guint i = 0; i < npv_file_get_n_members (file); i++)
+    {
+      const NpvMember *member = npv_file_get_member (file, i);
+
+      if (member->kind == NPV_MEMBER_ARRAY && member->header.count > 0 &&
+          (npv_dtype_is_real (member->header.dtype) || member->header.dtype->kind == NPV_KIND_COMPLEX))
+        return member;
+    }
+  return NULL;
+}
+
+static int
+cmd_thumbnail (const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(NpvFile) file = NULL;
+  g_autoptr(NpvArray) array = NULL;
+  g_autoptr(NpvImage) image = NULL;
+  NpvArray *planes[4] = { NULL, NULL, NULL, NULL };
+  NpvPyramid *pyramids[4] = { NULL, NULL, NULL, NULL };
+  const NpvMember *member;
+  guint64 size = 256;
+  guint n;
+  gboolean rgb;
+
+  if (opt_size != NULL && !g_ascii_string_to_unsigned (opt_size, 10, 8, 4096, &size, NULL))
+    return fail (EXIT_USAGE, "thumbnail: --size takes a number of pixels from 8 to 4096, not “%s”", opt_size);
+
+  file = npv_file_open_full (path, file_flags (), &error);
+  if (file == NULL)
+    return fail_for_file (path, error);
+  member = opt_member != NULL ? npv_file_lookup_member (file, opt_member, &error)
+                              : first_picture_member (file);
+  if (member == NULL)
+    return error != NULL ? fail_for_file (path, error)
+                         : fail (EXIT_DATA, "%s: no array of numbers to draw", path);
+  array = npv_file_open_array (file, member, &error);
+  if (array == NULL)
+    return fail_for_file (path, error);
+
+  /* A long 1-D array is plotted from every k-th value: a thumbnail reads a
+   * sample, not the array. */
+  if (array->ndim == 1 && (guint64) array->shape[0] > size * 64)
+    {
+      NpvIndex index = { 1, { { .kind = NPV_INDEX_SLICE, .has_step = TRUE,
+                                .step = array->shape[0] / (gint64) (size * 16) } } };
+      NpvArray *view = npv_array_apply_index (array, &index, &error);
+
+      if (view == NULL)
+        return fail_for_file (path, error);
+      npv_array_unref (array);
+      array = view;
+    }
+  rgb = rgb_possible (array);
+  n = picture_planes (array, rgb, planes, &error);
+  if (n == 0)
+    return fail_for_file (path, error);
+  for (guint k = 0; k < n && error == NULL; k++)
+    pyramids[k] = npv_pyramid_new (planes[k], NPV_PART_ABS, 0, &error);
+
+  if (error == NULL)
+    {
+      gint64 rows = planes[0]->shape[0], cols = planes[0]->shape[1];
+      double side = (double) MAX (rows, cols);
+      /* small arrays grow by whole pixels; large ones shrink to fit */
+      double k = side <= (double) size ? floor ((double) size / side) : (double) size / side;
+      int width = (int) MAX (1, floor (cols * k)), height = (int) MAX (1, floor (rows * k));
+      NpvRenderStyle style = { { NPV_COLORMAP_VIRIDIS, FALSE, NPV_SCALE_LINEAR, 0, 1, 0 },
+                               NPV_REDUCTION_MEAN, n, array->dtype->kind == NPV_KIND_UINT ? 255 : 1 };
+
+      if (array->ndim == 1)
+        /* a line plot of a 1-D array */
+        image = npv_render_line (pyramids[0], (int) size, (int) (size * 5 / 8), 0xFF3584E4u, TRUE, NULL,
+                                 &error);
+      else if (rgb)
+        image = npv_render_plane (pyramids, &style, width, height, TRUE, NULL, &error);
+      else
+        {
+          g_autofree double *values = npv_render_plane_values (pyramids[0], NPV_REDUCTION_MEAN, width,
+                                                               height, TRUE, NULL, &error);
+          double lo = INFINITY, hi = -INFINITY;
+
+          if (values != NULL)
+            {
+              for (gsize i = 0; i < (gsize) width * height; i++)
+                if (isfinite (values[i]))
+                  {
+                    lo = MIN (lo, values[i]);
+                    hi = MAX (hi, values[i]);
+                  }
+              if (array->dtype->kind == NPV_KIND_BOOL || lo > hi)
+                lo = 0, hi = 1;
+              style.cs.lo = lo;
+              style.cs.hi = hi;
+              image = npv_image_from_values (values, width, height, &style.cs);
+            }
+        }
+    }
+  for (guint k = 0; k < 4; k++)
+    {
+      g_clear_pointer (&pyramids[k], npv_pyramid_unref);
+      g_clear_pointer (&planes[k], npv_array_unref);
+    }
+  if (image == NULL)
+    return fail_for_file (path, error);
+  if (!npv_image_write_png (image, opt_output, opt_force, &error))
+    return fail (EXIT_DATA, "%s", error->message);
   return 0;
 }
 
@@ -608,6 +1046,7 @@ typedef struct
   const char *summary;
   int (*run) (const char *path);
   const GOptionEntry *entries[4];
+  guint n_args;                /* after the command: FILE, or FILE OUT */
 } Command;
 
 static const Command commands[] = {
@@ -615,10 +1054,12 @@ static const Command commands[] = {
     cmd_info, { json_entries, member_entries } },
   { "show", "FILE", "Print the values in numpy's nested brackets (long axes summarised)",
     cmd_show, { select_entries, member_entries, show_entries } },
-  { "export", "FILE -o OUT", "Write the selected values to .npy (as np.save would), CSV or TSV",
-    cmd_export, { select_entries, member_entries, export_entries } },
+  { "export", "FILE -o OUT", "Write the selected values to .npy (as np.save would), CSV, TSV or PNG",
+    cmd_export, { select_entries, member_entries, export_entries, png_entries } },
   { "stats", "FILE", "Count, min, max, mean, std and NaN/inf counts (NaN-aware, float64)",
     cmd_stats, { json_entries, select_entries, member_entries, stats_entries } },
+  { "thumbnail", "FILE OUT.png", "A small picture of the first array, from a sample (for file managers)",
+    cmd_thumbnail, { thumbnail_entries, member_entries }, 2 },
 };
 
 static void
@@ -665,7 +1106,14 @@ run_command (const Command *command,
   if (argc < 2)
     return fail (EXIT_USAGE, "%s: no file given (usage: npyview-cli %s %s)",
                  command->name, command->name, command->args);
-  if (argc > 2)
+  if (command->n_args == 2)
+    {
+      if (argc != 3)
+        return fail (EXIT_USAGE, "%s: expected %s (usage: npyview-cli %s [OPTION…] %s)",
+                     command->name, command->args, command->name, command->args);
+      opt_output = argv[2];
+    }
+  else if (argc > 2)
     return fail (EXIT_USAGE, "%s: one file at a time, got %d", command->name, argc - 1);
 
   return command->run (argv[1]);
