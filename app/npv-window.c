@@ -17,6 +17,7 @@
 #include <glib/gi18n.h>
 
 #include "npv-examples.h"
+#include "npv-error.h"
 #include "npv-export.h"
 #include "npv-file.h"
 #include "npv-grid.h"
@@ -2413,6 +2414,66 @@ copy_activated (GtkWidget  *widget,
   gtk_widget_activate_action (GTK_WIDGET (self->grid), "grid.copy", NULL);
 }
 
+/* The heatmap as it is on screen, its colour bar and indices included, as
+ * an image on the clipboard. */
+static void
+copy_picture_activated (GtkWidget  *widget,
+                        const char *action,
+                        GVariant   *param)
+{
+  NpvWindow *self = NPV_WINDOW (widget);
+  GtkWidget *heatmap = GTK_WIDGET (self->heatmap);
+  int w = gtk_widget_get_width (heatmap), h = gtk_widget_get_height (heatmap);
+  g_autoptr(GdkPaintable) paintable = NULL;
+  g_autoptr(GskRenderNode) node = NULL;
+  g_autoptr(GdkTexture) texture = NULL;
+  GtkSnapshot *snapshot;
+  GskRenderer *renderer;
+
+  if (!gtk_widget_get_mapped (heatmap) || w <= 0 || h <= 0)
+    {
+      gtk_widget_error_bell (widget);
+      return;
+    }
+  snapshot = gtk_snapshot_new ();
+  /* on white, as a picture pasted elsewhere would be */
+  gtk_snapshot_append_color (snapshot, &(GdkRGBA) { 1, 1, 1, 1 }, &GRAPHENE_RECT_INIT (0, 0, w, h));
+  paintable = gtk_widget_paintable_new (heatmap);
+  gdk_paintable_snapshot (paintable, snapshot, w, h);
+  node = gtk_snapshot_free_to_node (snapshot);
+  renderer = gtk_native_get_renderer (gtk_widget_get_native (heatmap));
+  if (node == NULL || renderer == NULL)
+    return;
+  texture = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, w, h));
+  gdk_clipboard_set_texture (gtk_widget_get_clipboard (widget), texture);
+  gtk_label_set_text (self->status_label, _("The picture is on the clipboard"));
+}
+
+static void
+heatmap_context_menu (GtkGestureClick *gesture,
+                      int              n_press,
+                      double           x,
+                      double           y,
+                      NpvWindow       *self)
+{
+  g_autoptr(GMenu) menu = g_menu_new ();
+  GtkWidget *popover;
+
+  if (self->array == NULL)
+    return;
+  g_menu_append (menu, _("_Copy"), "win.copy");
+  g_menu_append (menu, _("Copy as NumPy _Expression"), "win.copy-selection-expression");
+  g_menu_append (menu, _("Copy _Picture"), "win.copy-picture");
+  g_menu_append (menu, _("_Export…"), "win.export");
+  popover = gtk_popover_menu_new_from_model (G_MENU_MODEL (menu));
+  gtk_widget_set_parent (popover, GTK_WIDGET (self->heatmap));
+  gtk_popover_set_pointing_to (GTK_POPOVER (popover), &(GdkRectangle) { (int) x, (int) y, 1, 1 });
+  gtk_popover_set_has_arrow (GTK_POPOVER (popover), FALSE);
+  gtk_widget_set_halign (popover, GTK_ALIGN_START);
+  g_signal_connect (popover, "closed", G_CALLBACK (gtk_widget_unparent), NULL);
+  gtk_popover_popup (GTK_POPOVER (popover));
+}
+
 static void
 grid_context_menu (GtkGestureClick *gesture,
                    int              n_press,
@@ -2696,6 +2757,15 @@ typedef struct
   char *slice;
   NpvArray *view;              /* what to write; NULL: the member with slice */
   char *path;
+  /* PNG: the heatmap's picture of view (or of the channels), at one value
+   * per pixel or at the heatmap's scale, framed or not */
+  gboolean png;
+  NpvArray *channels[4];
+  guint n_channels;
+  NpvRenderStyle style;
+  NpvPart part;
+  double items_per_pixel;      /* 0: one value per pixel */
+  gboolean frame;
 } ExportJob;
 
 static void
@@ -2703,9 +2773,72 @@ export_job_free (ExportJob *job)
 {
   g_clear_pointer (&job->file, npv_file_unref);
   g_clear_pointer (&job->view, npv_array_unref);
+  for (guint k = 0; k < 4; k++)
+    g_clear_pointer (&job->channels[k], npv_array_unref);
   g_free (job->slice);
   g_free (job->path);
   g_free (job);
+}
+
+/* The heatmap's picture of the job's view, as a PNG file. */
+static gboolean
+export_png (ExportJob     *job,
+            GCancellable  *cancellable,
+            GError       **error)
+{
+  NpvArray *planes[4] = { job->view, job->channels[1], job->channels[2], job->channels[3] };
+  NpvPyramid *pyramids[4] = { NULL, NULL, NULL, NULL };
+  g_autoptr(NpvImage) image = NULL;
+  guint n = MAX (job->n_channels, 1);
+  gint64 rows, cols;
+  int width, height;
+
+  if (job->n_channels > 1)
+    planes[0] = job->channels[0];
+  if (planes[0] == NULL || planes[0]->ndim != 2)
+    {
+      g_set_error (error, NPV_ERROR, NPV_ERROR_INVALID_ARGUMENT,
+                   _("A picture shows a plane: choose the plane or a selection to export as PNG"));
+      return FALSE;
+    }
+  rows = planes[0]->shape[0];
+  cols = planes[0]->shape[1];
+  if (job->items_per_pixel > 1)
+    {
+      width = (int) MAX (1, ceil (cols / job->items_per_pixel - 1e-9));
+      height = (int) MAX (1, ceil (rows / job->items_per_pixel - 1e-9));
+    }
+  else if (job->items_per_pixel > 0)
+    {
+      width = (int) MIN (cols * (gint64) (1 / job->items_per_pixel + 0.5), G_MAXINT);
+      height = (int) MIN (rows * (gint64) (1 / job->items_per_pixel + 0.5), G_MAXINT);
+    }
+  else
+    {
+      width = (int) MIN (cols, G_MAXINT);
+      height = (int) MIN (rows, G_MAXINT);
+    }
+  for (guint k = 0; k < n; k++)
+    {
+      pyramids[k] = npv_pyramid_new (planes[k], job->part, 0, error);
+      if (pyramids[k] == NULL)
+        break;
+    }
+  if (pyramids[n - 1] != NULL)
+    image = npv_render_plane (pyramids, &job->style, width, height, FALSE, cancellable, error);
+  for (guint k = 0; k < n; k++)
+    g_clear_pointer (&pyramids[k], npv_pyramid_unref);
+  if (image == NULL)
+    return FALSE;
+  if (job->frame)
+    {
+      NpvImage *framed = npv_render_decorate (image, &job->style, rows, cols, TRUE, TRUE);
+
+      npv_image_free (image);
+      image = framed;
+    }
+  /* The file chooser asked before an existing file is replaced. */
+  return npv_image_write_png (image, job->path, TRUE, error);
 }
 
 static void
@@ -2719,6 +2852,14 @@ export_in_thread (GTask        *task,
   g_autoptr(NpvArray) array = NULL;
   NpvExportFormat format = NPV_EXPORT_NPY;
 
+  if (job->png)
+    {
+      if (!export_png (job, cancellable, &error))
+        g_task_return_error (task, g_steal_pointer (&error));
+      else
+        g_task_return_boolean (task, TRUE);
+      return;
+    }
   npv_export_format_from_path (job->path, &format);
   array = job->view != NULL ? npv_array_ref (job->view)
                             : open_member_values (job->file, job->member, job->slice, cancellable,
@@ -2827,6 +2968,58 @@ export_done (GObject      *object,
   }
 }
 
+/* Sets up @job to write the heatmap's picture of @what. */
+static void
+export_png_setup (NpvWindow  *self,
+                  ExportJob  *job,
+                  const char *what,
+                  gboolean    as_shown,
+                  gboolean    frame)
+{
+  int ppi;
+  double ipp;
+
+  job->png = TRUE;
+  job->frame = frame;
+  job->part = current_part (self);
+  npv_heatmap_get_color_scale (self->heatmap, &job->style.cs);
+  job->style.reduction = MIN (gtk_drop_down_get_selected (self->reduction_dropdown), NPV_REDUCTION_MAX);
+  job->style.n_channels = 1;
+  job->style.full_scale = 1;
+  npv_heatmap_get_scale (self->heatmap, &ppi, &ipp);
+  job->items_per_pixel = as_shown ? (ppi > 1 ? 1.0 / ppi : ipp) : 0;
+  if (rgb_active (self) && g_strcmp0 (what, "member") != 0)
+    {
+      guint last = self->array->ndim - 1;
+      guint n = (guint) self->array->shape[last];
+      gint64 r0, c0, r1, c1;
+
+      npv_grid_get_selection (self->grid, &r0, &c0, &r1, &c1);
+      for (guint k = 0; k < n; k++)
+        {
+          NpvPlane plane = self->plane;
+          g_autoptr(NpvArray) full = NULL;
+
+          plane.fixed[last] = k;
+          full = npv_plane_apply (&plane, self->array, NULL);
+          if (full != NULL && g_strcmp0 (what, "selection") == 0)
+            {
+              NpvIndex index = { 2, { { .kind = NPV_INDEX_SLICE, .has_start = TRUE, .start = r0,
+                                        .has_stop = TRUE, .stop = r1 + 1 },
+                                      { .kind = NPV_INDEX_SLICE, .has_start = TRUE, .start = c0,
+                                        .has_stop = TRUE, .stop = c1 + 1 } } };
+
+              job->channels[k] = npv_array_apply_index (full, &index, NULL);
+            }
+          else
+            job->channels[k] = g_steal_pointer (&full);
+        }
+      job->n_channels = n;
+      job->style.n_channels = n;
+      job->style.full_scale = self->array->dtype->kind == NPV_KIND_UINT ? 255 : 1;
+    }
+}
+
 static void
 export_response (GtkNativeDialog *dialog,
                  int              response,
@@ -2846,6 +3039,12 @@ export_response (GtkNativeDialog *dialog,
       job->slice = g_strdup (self->slice);
       job->view = export_view (self, what);
       job->path = g_file_get_path (file);
+      if (job->path != NULL && g_str_has_suffix (job->path, ".png"))
+        export_png_setup (self, job, what,
+                          g_strcmp0 (gtk_file_chooser_get_choice (GTK_FILE_CHOOSER (dialog), "png-size"),
+                                     "shown") == 0,
+                          g_strcmp0 (gtk_file_chooser_get_choice (GTK_FILE_CHOOSER (dialog), "png-frame"),
+                                     "true") == 0);
       set_busy (self, _("Exporting"));
       task = g_task_new (NULL, self->read_cancellable, export_done, weak_window_new (self));
       g_task_set_task_data (task, job, (GDestroyNotify) export_job_free);
@@ -2912,6 +3111,16 @@ export_activated (GtkWidget  *widget,
       gtk_file_chooser_add_choice (GTK_FILE_CHOOSER (chooser), "what", _("Export"), ids, labels);
       gtk_file_chooser_set_choice (GTK_FILE_CHOOSER (chooser), "what", ids[0]);
     }
+  /* A name ending in .png writes the heatmap's picture of it. */
+  {
+    const char *ids[] = { "one", "shown", NULL };
+    const char *labels[] = { _("One value per pixel"), _("As the heatmap shows it"), NULL };
+
+    gtk_file_chooser_add_choice (GTK_FILE_CHOOSER (chooser), "png-size", _("PNG size"), ids, labels);
+    gtk_file_chooser_set_choice (GTK_FILE_CHOOSER (chooser), "png-size", "one");
+    gtk_file_chooser_add_choice (GTK_FILE_CHOOSER (chooser), "png-frame",
+                                 _("PNG with colour bar and indices"), NULL, NULL);
+  }
   g_signal_connect (chooser, "response", G_CALLBACK (export_response), g_object_ref (self));
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
 }
@@ -3078,6 +3287,7 @@ npv_window_class_init (NpvWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.copy-expression", NULL, copy_expression_activated);
   gtk_widget_class_install_action (widget_class, "win.show-help-overlay", NULL, shortcuts_activated);
   gtk_widget_class_install_action (widget_class, "win.copy", NULL, copy_activated);
+  gtk_widget_class_install_action (widget_class, "win.copy-picture", NULL, copy_picture_activated);
   gtk_widget_class_install_action (widget_class, "win.copy-selection-expression", NULL,
                                    copy_selection_expression_activated);
   gtk_widget_class_install_action (widget_class, "win.goto", NULL, goto_activated);
@@ -3090,6 +3300,8 @@ npv_window_class_init (NpvWindowClass *klass)
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_g, GDK_CONTROL_MASK, "win.goto", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_C, GDK_CONTROL_MASK | GDK_SHIFT_MASK,
                                        "win.copy-expression", NULL);
+  /* in the heatmap: the selection, as in the grid (which has its own) */
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_c, GDK_CONTROL_MASK, "win.copy", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_1, GDK_CONTROL_MASK, "win.view", "s", "grid");
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_2, GDK_CONTROL_MASK, "win.view", "s", "heatmap");
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_3, GDK_CONTROL_MASK, "win.view", "s", "line");
@@ -3159,6 +3371,13 @@ npv_window_init (NpvWindow *self)
   g_signal_connect (self->heatmap, "hover-changed", G_CALLBACK (heatmap_hover_changed), self);
   g_signal_connect (self->heatmap, "selection-changed", G_CALLBACK (heatmap_selection_changed), self);
   g_signal_connect (self->heatmap, "view-changed", G_CALLBACK (heatmap_view_changed), self);
+  {
+    GtkGesture *secondary = gtk_gesture_click_new ();
+
+    gtk_gesture_single_set_button (GTK_GESTURE_SINGLE (secondary), GDK_BUTTON_SECONDARY);
+    g_signal_connect (secondary, "pressed", G_CALLBACK (heatmap_context_menu), self);
+    gtk_widget_add_controller (GTK_WIDGET (self->heatmap), GTK_EVENT_CONTROLLER (secondary));
+  }
   {
     const char *line_modes[] = { _("Row of the cursor"), _("Column of the cursor"), NULL };
 
@@ -3377,6 +3596,18 @@ npv_window_export (NpvWindow   *self,
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, _("There are no values to export"));
       return FALSE;
+    }
+  if (g_str_has_suffix (path, ".png"))
+    {
+      ExportJob job = { .view = g_steal_pointer (&view), .path = (char *) path };
+      gboolean ok;
+
+      export_png_setup (self, &job, what, FALSE, FALSE);
+      ok = export_png (&job, NULL, error);
+      g_clear_pointer (&job.view, npv_array_unref);
+      for (guint k = 0; k < 4; k++)
+        g_clear_pointer (&job.channels[k], npv_array_unref);
+      return ok;
     }
   npv_export_format_from_path (path, &format);
   return npv_export_array (view, path, format, NPV_EXPORT_FLAGS_NONE, NULL, error);

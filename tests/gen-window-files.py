@@ -527,6 +527,14 @@ def main():
     np.save(path_of('export-3d.npy'), cube)
     np.save(path_of('export-3d-selection.npy'), cube[0, 1:4, 2:5])
     np.save(path_of('export-3d-plane.npy'), cube[0, :, :])
+    # The plane as PNG: matplotlib's viridis of its values over the whole
+    # array's range (the heatmap's default), as raw RGB bytes row by row.
+    from matplotlib import colormaps
+    from matplotlib.colors import Normalize
+    norm = Normalize(float(np.nanmin(cube)), float(np.nanmax(cube)))
+    rgb = colormaps['viridis'](norm(cube[0].astype(np.float64)), bytes=True)[..., :3]
+    with open(path_of('export-3d-plane.rgb'), 'wb') as fp:
+        fp.write(np.ascontiguousarray(rgb, np.uint8).tobytes())
     recs = np.array([(i, i * 0.25) for i in range(6)], dtype=[('i', '<i4'), ('x', '<f8')])
     np.save(path_of('export-rec.npy'), recs)
     np.save(path_of('export-rec-selection.npy'), recs[1:4]['x'])

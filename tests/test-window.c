@@ -832,6 +832,64 @@ check_export (NpvWindow  *window,
   g_remove (out);
 }
 
+/* The plane as PNG through the window's export: the heatmap's colours
+ * (viridis over the whole array's range) of numpy's values. */
+static void
+check_export_png (NpvWindow  *window,
+                  const char *dir)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = g_build_filename (dir, "out.png", NULL);
+  g_autofree char *want_path = files_path ("export-3d-plane.rgb");
+  g_autofree char *want = NULL;
+  g_autoptr(GdkTexture) texture = NULL;
+  g_autofree guint8 *got = NULL;
+  gsize want_len;
+  int w, h;
+  guint differ = 0;
+  gint64 deadline = g_get_monotonic_time () + WAIT_SECONDS * G_USEC_PER_SEC;
+
+  /* the colour range comes with the statistics */
+  while (npv_stats_panel_is_busy (npv_window_get_stats_panel (window)) &&
+         g_get_monotonic_time () < deadline)
+    iterate_for (0.05);
+  g_remove (out);
+  if (!npv_window_export (window, "plane", out, &error))
+    {
+      fail ("export of the plane as PNG: %s", error->message);
+      return;
+    }
+  texture = gdk_texture_new_from_filename (out, &error);
+  if (texture == NULL)
+    {
+      fail ("the exported PNG does not load: %s", error->message);
+      return;
+    }
+  w = gdk_texture_get_width (texture);
+  h = gdk_texture_get_height (texture);
+  g_file_get_contents (want_path, &want, &want_len, NULL);
+  if (want == NULL || want_len != (gsize) w * h * 3)
+    {
+      fail ("the exported PNG is %d × %d, numpy's plane has %" G_GSIZE_FORMAT " pixels", w, h,
+            want_len / 3);
+      return;
+    }
+  got = g_malloc ((gsize) w * h * 4);
+  gdk_texture_download (texture, got, (gsize) w * 4);
+  for (int i = 0; i < w * h; i++)
+    {
+      guint32 px;
+
+      memcpy (&px, got + (gsize) i * 4, 4);
+      if (((px >> 16) & 0xff) != (guint8) want[3 * i] || ((px >> 8) & 0xff) != (guint8) want[3 * i + 1] ||
+          (px & 0xff) != (guint8) want[3 * i + 2])
+        differ++;
+    }
+  if (differ > 0)
+    fail ("%u of %d pixels of the exported PNG differ from matplotlib's colours", differ, w * h);
+  g_remove (out);
+}
+
 static void
 test_export (void)
 {
@@ -852,6 +910,7 @@ test_export (void)
       check_export (window, "selection", dir, "export-3d-selection.npy");
       check_export (window, "plane", dir, "export-3d-plane.npy");
       check_export (window, "member", dir, "export-3d.npy");
+      check_export_png (window, dir);
     }
   gtk_window_destroy (GTK_WINDOW (window));
 
