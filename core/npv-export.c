@@ -24,7 +24,23 @@ typedef struct
 {
   NpvWriter *writer;
   int fd;
+  /* items written, reported now and then */
+  NpvExportProgress progress;
+  gpointer progress_data;
+  guint64 total, done, reported;
 } Sink;
+
+static void
+sink_items (Sink    *sink,
+            guint64  n)
+{
+  sink->done += n;
+  if (sink->progress != NULL && (sink->done - sink->reported >= (1 << 16) || sink->done == sink->total))
+    {
+      sink->reported = sink->done;
+      sink->progress (sink->done, sink->total, sink->progress_data);
+    }
+}
 
 static gboolean
 sink_write (Sink        *sink,
@@ -181,6 +197,7 @@ write_npy (NpvArray      *array,
           if (!sink_write (sink, bytes, n, error))
             return FALSE;
           done += n;
+          sink_items (sink, n / itemsize);
         }
       return TRUE;
     }
@@ -202,6 +219,8 @@ write_npy (NpvArray      *array,
           ok = npv_row_reader_fetch (&reader, row, len, stride, &items, &items_stride, &got, error);
           row += got * stride;
           len -= got;
+          if (ok)
+            sink_items (sink, got);
           while (ok && got > 0)
             {
               gint64 room = (capacity - buffered) / itemsize;
@@ -351,6 +370,8 @@ write_table (NpvArray      *array,
             }
           row += got * stride;
           len -= got;
+          if (ok)
+            sink_items (sink, got);
           if (ok && out->len >= TEXT_FLUSH)
             {
               ok = sink_write (sink, out->str, out->len, error);
@@ -409,7 +430,20 @@ npv_export_array (NpvArray         *array,
                   GCancellable     *cancellable,
                   GError          **error)
 {
-  Sink sink = { NULL, -1 };
+  return npv_export_array_full (array, path, format, flags, NULL, NULL, cancellable, error);
+}
+
+gboolean
+npv_export_array_full (NpvArray          *array,
+                       const char        *path,
+                       NpvExportFormat    format,
+                       NpvExportFlags     flags,
+                       NpvExportProgress  progress,
+                       gpointer           progress_data,
+                       GCancellable      *cancellable,
+                       GError           **error)
+{
+  Sink sink = { NULL, -1, progress, progress_data, (guint64) array->count, 0, 0 };
 
   if (format != NPV_EXPORT_NPY && array->ndim > 2)
     {

@@ -40,6 +40,23 @@ gboolean npv_export_array              (NpvArray         *array,
                                         GCancellable     *cancellable,
                                         GError          **error);
 
+/* Called now and then with the items written so far and in all; returns
+ * nothing: cancel through the GCancellable. */
+typedef void (*NpvExportProgress) (guint64  done,
+                                   guint64  total,
+                                   gpointer user_data);
+
+/* npv_export_array() reporting its progress to @progress (from the
+ * calling thread). */
+gboolean npv_export_array_full         (NpvArray          *array,
+                                        const char        *path,
+                                        NpvExportFormat    format,
+                                        NpvExportFlags     flags,
+                                        NpvExportProgress  progress,
+                                        gpointer           progress_data,
+                                        GCancellable      *cancellable,
+                                        GError           **error);
+
 /* The same to a stream that is already open (for stdout), no atomicity. */
 gboolean npv_export_array_to_fd        (NpvArray         *array,
                                         int               fd,

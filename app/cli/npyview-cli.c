@@ -401,6 +401,14 @@ progress_update (guint64  done,
 }
 
 static void
+export_progress (guint64  done,
+                 guint64  total,
+                 gpointer user_data)
+{
+  progress_update (done, total, user_data);
+}
+
+static void
 progress_end (Progress *progress)
 {
   if (progress->shown)
@@ -828,15 +836,20 @@ cmd_export (const char *path)
       return 0;
     }
 
-  if (!npv_export_array (array, opt_output, format,
-                         opt_force ? NPV_EXPORT_OVERWRITE : NPV_EXPORT_FLAGS_NONE, NULL, &error))
-    {
-      /* Errors about the output name it; others are about the input. */
-      if (g_str_has_prefix (error->message, opt_output))
-        return fail (EXIT_DATA, "%s", error->message);
-      return fail_for_file (path, error);
-    }
-  return 0;
+  {
+    Progress progress = { "Exporting", 0, FALSE };
+    gboolean done = npv_export_array_full (array, opt_output, format,
+                                           opt_force ? NPV_EXPORT_OVERWRITE : NPV_EXPORT_FLAGS_NONE,
+                                           export_progress, &progress, NULL, &error);
+
+    progress_end (&progress);
+    if (done)
+      return 0;
+  }
+  /* Errors about the output name it; others are about the input. */
+  if (g_str_has_prefix (error->message, opt_output))
+    return fail (EXIT_DATA, "%s", error->message);
+  return fail_for_file (path, error);
 }
 
 /* The first member that is an array of numbers with values in it. */
