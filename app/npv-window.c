@@ -69,6 +69,9 @@ struct _NpvWindow
   GCancellable *read_cancellable;
   struct _ReadJob *reading;
   guint progress_source;
+  GCancellable *export_cancellable;
+  gint *export_permille;       /* an rc box, written by the export's worker */
+  guint export_source;
 
   GFileMonitor *monitor;
   GSettings *settings;
@@ -2274,7 +2277,9 @@ cancel_activated (GtkWidget  *widget,
 {
   NpvWindow *self = NPV_WINDOW (widget);
 
-  if (self->read_cancellable != NULL && self->reading != NULL)
+  if (self->export_cancellable != NULL)
+    g_cancellable_cancel (self->export_cancellable);
+  else if (self->read_cancellable != NULL && self->reading != NULL)
     g_cancellable_cancel (self->read_cancellable);
   else if (self->open_cancellable != NULL && self->npv_file == NULL)
     {
@@ -2766,6 +2771,7 @@ typedef struct
   NpvPart part;
   double items_per_pixel;      /* 0: one value per pixel */
   gboolean frame;
+  gint *permille;              /* progress, shared with the window (an rc box) */
 } ExportJob;
 
 static void
@@ -2775,9 +2781,21 @@ export_job_free (ExportJob *job)
   g_clear_pointer (&job->view, npv_array_unref);
   for (guint k = 0; k < 4; k++)
     g_clear_pointer (&job->channels[k], npv_array_unref);
+  g_clear_pointer (&job->permille, g_atomic_rc_box_release);
   g_free (job->slice);
   g_free (job->path);
   g_free (job);
+}
+
+static void
+export_progress (guint64  done,
+                 guint64  total,
+                 gpointer user_data)
+{
+  ExportJob *job = user_data;
+
+  if (job->permille != NULL && total > 0)
+    g_atomic_int_set (job->permille, (gint) (done * 1000 / total));
 }
 
 /* The heatmap's picture of the job's view, as a PNG file. */
@@ -2866,7 +2884,8 @@ export_in_thread (GTask        *task,
                                                   NULL, NULL, &error);
   /* The file chooser asked before an existing file is replaced. */
   if (array == NULL ||
-      !npv_export_array (array, job->path, format, NPV_EXPORT_OVERWRITE, cancellable, &error))
+      !npv_export_array_full (array, job->path, format, NPV_EXPORT_OVERWRITE, export_progress, job,
+                              cancellable, &error))
     {
       g_task_return_error (task, g_steal_pointer (&error));
       return;
@@ -2954,6 +2973,12 @@ export_done (GObject      *object,
 
   if (self == NULL)
     return;
+  if (g_task_get_cancellable (G_TASK (res)) == self->export_cancellable)
+    {
+      g_clear_object (&self->export_cancellable);
+      g_clear_pointer (&self->export_permille, g_atomic_rc_box_release);
+      g_clear_handle_id (&self->export_source, g_source_remove);
+    }
   set_busy (self, NULL);
   if (!g_task_propagate_boolean (G_TASK (res), &error))
     {
@@ -3020,6 +3045,16 @@ export_png_setup (NpvWindow  *self,
     }
 }
 
+static gboolean
+export_tick (gpointer user_data)
+{
+  NpvWindow *self = user_data;
+
+  if (self->export_permille != NULL)
+    gtk_progress_bar_set_fraction (self->progress_bar, g_atomic_int_get (self->export_permille) / 1000.0);
+  return G_SOURCE_CONTINUE;
+}
+
 static void
 export_response (GtkNativeDialog *dialog,
                  int              response,
@@ -3045,8 +3080,17 @@ export_response (GtkNativeDialog *dialog,
                                      "shown") == 0,
                           g_strcmp0 (gtk_file_chooser_get_choice (GTK_FILE_CHOOSER (dialog), "png-frame"),
                                      "true") == 0);
+      /* one export at a time: a new one cancels the last */
+      g_cancellable_cancel (self->export_cancellable);
+      g_clear_object (&self->export_cancellable);
+      g_clear_pointer (&self->export_permille, g_atomic_rc_box_release);
+      g_clear_handle_id (&self->export_source, g_source_remove);
+      self->export_cancellable = g_cancellable_new ();
+      self->export_permille = g_atomic_rc_box_new0 (gint);
+      job->permille = g_atomic_rc_box_acquire (self->export_permille);
+      self->export_source = g_timeout_add (100, export_tick, self);
       set_busy (self, _("Exporting"));
-      task = g_task_new (NULL, self->read_cancellable, export_done, weak_window_new (self));
+      task = g_task_new (NULL, self->export_cancellable, export_done, weak_window_new (self));
       g_task_set_task_data (task, job, (GDestroyNotify) export_job_free);
       g_task_run_in_thread (task, export_in_thread);
     }
@@ -3184,6 +3228,10 @@ npv_window_dispose (GObject *object)
 
   g_cancellable_cancel (self->open_cancellable);
   g_cancellable_cancel (self->read_cancellable);
+  g_cancellable_cancel (self->export_cancellable);
+  g_clear_object (&self->export_cancellable);
+  g_clear_pointer (&self->export_permille, g_atomic_rc_box_release);
+  g_clear_handle_id (&self->export_source, g_source_remove);
   g_cancellable_cancel (self->range_cancellable);
   g_clear_object (&self->range_cancellable);
   g_clear_handle_id (&self->progress_source, g_source_remove);
