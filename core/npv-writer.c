@@ -9,6 +9,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -24,6 +26,7 @@ struct _NpvWriter
   char *path;
   char *tmp_path;
   int fd;
+  int pending;                 /* its slot in pending_paths, or -1 */
   gboolean overwrite;
   guint8 *buffer;
   gsize buffered;
@@ -39,9 +42,74 @@ set_io_error (GError     **error,
                "%s: cannot %s: %s", path, what, g_strerror (errsv));
 }
 
+/* The temporary files being written, for a signal handler to remove: a
+ * fixed table it can read without taking a lock or allocating. */
+#define MAX_PENDING 8
+
+static char pending_paths[MAX_PENDING][PATH_MAX];
+static volatile sig_atomic_t pending_used[MAX_PENDING];
+static GMutex pending_lock;
+
+static int
+pending_add (const char *path)
+{
+  int slot = -1;
+
+  if (strlen (path) >= PATH_MAX)
+    return -1;
+  g_mutex_lock (&pending_lock);
+  for (int i = 0; i < MAX_PENDING && slot < 0; i++)
+    if (!pending_used[i])
+      {
+        strcpy (pending_paths[i], path);
+        pending_used[i] = 1;
+        slot = i;
+      }
+  g_mutex_unlock (&pending_lock);
+  return slot;
+}
+
+static void
+pending_remove (int slot)
+{
+  if (slot < 0)
+    return;
+  g_mutex_lock (&pending_lock);
+  pending_used[slot] = 0;
+  g_mutex_unlock (&pending_lock);
+}
+
+static void
+remove_pending_and_die (int sig)
+{
+  for (int i = 0; i < MAX_PENDING; i++)
+    if (pending_used[i])
+      unlink (pending_paths[i]);
+  signal (sig, SIG_DFL);
+  raise (sig);
+}
+
+void
+npv_writer_remove_on_signals (void)
+{
+  const int signals[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGXFSZ };
+
+  for (guint i = 0; i < G_N_ELEMENTS (signals); i++)
+    {
+      struct sigaction action;
+
+      memset (&action, 0, sizeof action);
+      /* a file-size limit makes write() fail (EFBIG) rather than kill */
+      action.sa_handler = signals[i] == SIGXFSZ ? SIG_IGN : remove_pending_and_die;
+      sigemptyset (&action.sa_mask);
+      sigaction (signals[i], &action, NULL);
+    }
+}
+
 static void
 writer_free (NpvWriter *writer)
 {
+  pending_remove (writer->pending);
   if (writer->fd >= 0)
     close (writer->fd);
   g_free (writer->buffer);
@@ -77,6 +145,7 @@ npv_writer_new (const char  *path,
     }
 
   writer = g_new0 (NpvWriter, 1);
+  writer->pending = -1;
   writer->path = g_strdup (path);
   writer->overwrite = overwrite;
   writer->tmp_path = g_strdup_printf ("%s/.%s.XXXXXX", dir, base);
@@ -90,6 +159,8 @@ npv_writer_new (const char  *path,
       writer_free (writer);
       return NULL;
     }
+
+  writer->pending = pending_add (writer->tmp_path);
 
   /* mkstemp makes the file private; give it the mode a plain creat() would. */
   mask = umask (0);

@@ -40,4 +40,10 @@ gboolean   npv_writer_commit (NpvWriter      *writer,
 /* Removes the temporary file and frees @writer. */
 void       npv_writer_abort  (NpvWriter      *writer);
 
+/* For programs that may be interrupted while writing: SIGINT, SIGTERM,
+ * SIGHUP and SIGPIPE remove the temporary files being written before the
+ * program dies of them, and SIGXFSZ is ignored so that a file-size limit
+ * is a write error. */
+void       npv_writer_remove_on_signals (void);
+
 G_END_DECLS

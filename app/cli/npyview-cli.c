@@ -30,6 +30,7 @@
 #include "npv-render.h"
 #include "npv-stats.h"
 #include "npv-value.h"
+#include "npv-writer.h"
 
 #define EXIT_DATA 1
 #define EXIT_USAGE 2
@@ -1137,6 +1138,8 @@ main (int    argc,
       char **argv)
 {
   setlocale (LC_ALL, "");
+  /* an interrupted export leaves nothing behind */
+  npv_writer_remove_on_signals ();
 
   if (argc < 2)
     {
