@@ -185,6 +185,7 @@ def main():
             'GSettings schema': f'glib-2.0/schemas/{app_id}.gschema.xml',
             'app icon': f'icons/hicolor/scalable/apps/{app_id}.svg',
             'symbolic icon': f'icons/hicolor/symbolic/apps/{app_id}-symbolic.svg',
+            'thumbnailer': f'thumbnailers/{app_id}.thumbnailer',
         }
         for what, relative in installed.items():
             tap.check(os.path.isfile(os.path.join(share, relative)),
@@ -231,7 +232,53 @@ def main():
                 tap.check(result.returncode == 0 and result.stdout.strip() == f'{app_id}.desktop',
                           f'{desktop}: {app_id}.desktop opens {mime_type}', output_of(result))
 
+        check_thumbnailer(tap, os.path.join(share, installed['thumbnailer']), args.build_root,
+                          expected)
+
     tap.finish()
+
+
+def png_size(path):
+    """(width, height) from a PNG's IHDR, or None if it is not a PNG."""
+    with open(path, 'rb') as fp:
+        head = fp.read(24)
+    if len(head) < 24 or head[:8] != b'\x89PNG\r\n\x1a\n' or head[12:16] != b'IHDR':
+        return None
+    return int.from_bytes(head[16:20], 'big'), int.from_bytes(head[20:24], 'big')
+
+
+def check_thumbnailer(tap, path, build_root, arrays):
+    """The thumbnailer entry names the CLI and our MIME types, and its Exec
+    line (run with the built CLI in place of the installed one) makes a
+    PNG within the size asked for, from each kind of file."""
+    if not os.path.isfile(path):
+        return
+    entry = dict(line.split('=', 1) for line in read_text(path).splitlines() if '=' in line)
+    tap.check(entry.get('TryExec', '').endswith('/npyview-cli'), 'the thumbnailer tries npyview-cli',
+              repr(entry.get('TryExec')))
+    types = set(filter(None, entry.get('MimeType', '').split(';')))
+    tap.check({'application/x-npy', 'application/x-npz'} <= types,
+              'the thumbnailer is for application/x-npy and application/x-npz', repr(types))
+    exec_line = entry.get('Exec', '')
+    tap.check(all(code in exec_line for code in ('%s', '%i', '%o')),
+              'the thumbnailer passes %s, %i and %o', exec_line)
+    cli = os.path.join(build_root, 'app', 'cli', 'npyview-cli')
+    if not os.access(cli, os.X_OK):
+        tap.check(False, f'the thumbnailer can be run: {cli} is not built')
+        return
+    with tempfile.TemporaryDirectory(prefix='npyview-thumb-') as tmp:
+        # every file but the one of datetimes, which has no numbers to draw
+        for source in (path for path in arrays if not path.endswith('records-v2')):
+            out = os.path.join(tmp, os.path.basename(source) + '.png')
+            argv = []
+            for word in exec_line.split():
+                word = word.replace('%s', '128').replace('%i', source).replace('%o', out)
+                argv.append(cli if word.endswith('/npyview-cli') else word)
+            result = run(argv)
+            size = png_size(out) if os.path.exists(out) else None
+            tap.check(result.returncode == 0 and size is not None and 0 < max(size) <= 128,
+                      f'the thumbnailer draws {os.path.basename(source)} in at most 128 pixels '
+                      f'({size})', output_of(result))
 
 
 if __name__ == '__main__':
