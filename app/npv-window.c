@@ -2632,8 +2632,8 @@ goto_activated (GtkWidget  *widget,
   gtk_widget_grab_focus (entry);
 }
 
-static void
-apply_number_format (NpvWindow *self)
+static NpvNumberFormat
+current_number_format (NpvWindow *self)
 {
   NpvNumberFormat format = { NPV_NUMBER_AUTO, 6 };
   g_autoptr(GVariant) style = g_action_group_get_action_state (G_ACTION_GROUP (self), "number-format");
@@ -2643,6 +2643,14 @@ apply_number_format (NpvWindow *self)
   format.style = strcmp (name, "fixed") == 0 ? NPV_NUMBER_FIXED
                  : strcmp (name, "scientific") == 0 ? NPV_NUMBER_SCIENTIFIC : NPV_NUMBER_AUTO;
   format.decimals = (guint) CLAMP (g_variant_get_int32 (decimals), 0, 20);
+  return format;
+}
+
+static void
+apply_number_format (NpvWindow *self)
+{
+  NpvNumberFormat format = current_number_format (self);
+
   npv_grid_set_number_format (self->grid, &format);
 }
 
@@ -2772,6 +2780,9 @@ typedef struct
   double items_per_pixel;      /* 0: one value per pixel */
   gboolean frame;
   gint *permille;              /* progress, shared with the window (an rc box) */
+  /* CSV/TSV: numbers as the grid shows them, or with round-trip digits */
+  gboolean as_shown;
+  NpvNumberFormat numbers;
 } ExportJob;
 
 static void
@@ -2884,7 +2895,8 @@ export_in_thread (GTask        *task,
                                                   NULL, NULL, &error);
   /* The file chooser asked before an existing file is replaced. */
   if (array == NULL ||
-      !npv_export_array_full (array, job->path, format, NPV_EXPORT_OVERWRITE, export_progress, job,
+      !npv_export_array_full (array, job->path, format, NPV_EXPORT_OVERWRITE,
+                              job->as_shown ? &job->numbers : NULL, export_progress, job,
                               cancellable, &error))
     {
       g_task_return_error (task, g_steal_pointer (&error));
@@ -3080,6 +3092,9 @@ export_response (GtkNativeDialog *dialog,
                                      "shown") == 0,
                           g_strcmp0 (gtk_file_chooser_get_choice (GTK_FILE_CHOOSER (dialog), "png-frame"),
                                      "true") == 0);
+      job->as_shown = g_strcmp0 (gtk_file_chooser_get_choice (GTK_FILE_CHOOSER (dialog), "numbers"),
+                                 "shown") == 0;
+      job->numbers = current_number_format (self);
       /* one export at a time: a new one cancels the last */
       g_cancellable_cancel (self->export_cancellable);
       g_clear_object (&self->export_cancellable);
@@ -3155,6 +3170,14 @@ export_activated (GtkWidget  *widget,
       gtk_file_chooser_add_choice (GTK_FILE_CHOOSER (chooser), "what", _("Export"), ids, labels);
       gtk_file_chooser_set_choice (GTK_FILE_CHOOSER (chooser), "what", ids[0]);
     }
+  /* CSV and TSV: every digit, or the grid's number format */
+  {
+    const char *ids[] = { "exact", "shown", NULL };
+    const char *labels[] = { _("Every digit (reads back exactly)"), _("As the grid shows them"), NULL };
+
+    gtk_file_chooser_add_choice (GTK_FILE_CHOOSER (chooser), "numbers", _("Numbers"), ids, labels);
+    gtk_file_chooser_set_choice (GTK_FILE_CHOOSER (chooser), "numbers", "exact");
+  }
   /* A name ending in .png writes the heatmap's picture of it. */
   {
     const char *ids[] = { "one", "shown", NULL };

@@ -28,6 +28,7 @@ typedef struct
   NpvExportProgress progress;
   gpointer progress_data;
   guint64 total, done, reported;
+  const NpvNumberFormat *numbers;   /* CSV/TSV: NULL for round-trip digits */
 } Sink;
 
 static void
@@ -277,14 +278,15 @@ npv_append_table_cell (GString    *out,
 }
 
 static void
-append_cell (GString        *line,
-             GString        *scratch,
-             const NpvLeaf  *leaf,
-             const guint8   *item,
-             char            delimiter)
+append_cell (GString               *line,
+             GString               *scratch,
+             const NpvLeaf         *leaf,
+             const guint8          *item,
+             char                   delimiter,
+             const NpvNumberFormat *numbers)
 {
   g_string_truncate (scratch, 0);
-  npv_append_item_text (scratch, leaf->dtype, item + leaf->offset);
+  npv_append_number_text (scratch, leaf->dtype, item + leaf->offset, numbers);
   npv_append_table_cell (line, scratch->str, scratch->len, delimiter);
 }
 
@@ -363,7 +365,7 @@ write_table (NpvArray      *array,
                   if (k > 0 || (array->ndim == 2 && j + iter.row_len - len > 0))
                     g_string_append_c (out, delimiter);
                   append_cell (out, scratch, &g_array_index (leaves, NpvLeaf, k),
-                               items + j * items_stride, delimiter);
+                               items + j * items_stride, delimiter, sink->numbers);
                 }
               if (array->ndim < 2)
                 g_string_append_c (out, '\n');
@@ -430,7 +432,7 @@ npv_export_array (NpvArray         *array,
                   GCancellable     *cancellable,
                   GError          **error)
 {
-  return npv_export_array_full (array, path, format, flags, NULL, NULL, cancellable, error);
+  return npv_export_array_full (array, path, format, flags, NULL, NULL, NULL, cancellable, error);
 }
 
 gboolean
@@ -438,12 +440,13 @@ npv_export_array_full (NpvArray          *array,
                        const char        *path,
                        NpvExportFormat    format,
                        NpvExportFlags     flags,
+                       const NpvNumberFormat *numbers,
                        NpvExportProgress  progress,
                        gpointer           progress_data,
                        GCancellable      *cancellable,
                        GError           **error)
 {
-  Sink sink = { NULL, -1, progress, progress_data, (guint64) array->count, 0, 0 };
+  Sink sink = { NULL, -1, progress, progress_data, (guint64) array->count, 0, 0, numbers };
 
   if (format != NPV_EXPORT_NPY && array->ndim > 2)
     {

@@ -8,6 +8,7 @@
 #include <gio/gio.h>
 
 #include "npv-array.h"
+#include "npv-tile.h"
 
 G_BEGIN_DECLS
 
@@ -47,11 +48,13 @@ typedef void (*NpvExportProgress) (guint64  done,
                                    gpointer user_data);
 
 /* npv_export_array() reporting its progress to @progress (from the
- * calling thread). */
+ * calling thread), and for CSV/TSV writing floats in @numbers (%NULL:
+ * the shortest digits that read back exactly). */
 gboolean npv_export_array_full         (NpvArray          *array,
                                         const char        *path,
                                         NpvExportFormat    format,
                                         NpvExportFlags     flags,
+                                        const NpvNumberFormat *numbers,
                                         NpvExportProgress  progress,
                                         gpointer           progress_data,
                                         GCancellable      *cancellable,

@@ -51,13 +51,13 @@ npv_grid_n_columns (const NpvArray *plane,
   return plane->shape[1] * MAX (leaves->len, 1);
 }
 
-static void
-append_number (GString               *out,
-               const NpvDType        *dtype,
-               const guint8          *item,
-               const NpvNumberFormat *format)
+void
+npv_append_number_text (GString               *out,
+                        const NpvDType        *dtype,
+                        const guint8          *item,
+                        const NpvNumberFormat *format)
 {
-  if (format->style != NPV_NUMBER_AUTO && dtype->kind == NPV_KIND_FLOAT)
+  if (format != NULL && format->style != NPV_NUMBER_AUTO && dtype->kind == NPV_KIND_FLOAT)
     {
       double v = npv_item_to_double (dtype, item);
 
@@ -122,7 +122,7 @@ npv_tile_compute (NpvArray              *plane,
             item += leaf->offset;
           /* Text past 4 GiB in one tile cannot happen: cells are short. */
           tile->starts[k] = (guint32) tile->text->len;
-          append_number (tile->text, dtype, item, format);
+          npv_append_number_text (tile->text, dtype, item, format);
           g_string_append_c (tile->text, '\0');
           tile->numbers[k] = npv_dtype_is_real (dtype) ? npv_item_to_double (dtype, item) : NAN;
         }

@@ -30,6 +30,13 @@ typedef struct
 
 typedef struct _NpvTile NpvTile;
 
+/* The item's text in @format: floats with fixed or scientific decimals,
+ * everything else (and AUTO, or a %NULL @format) as numpy writes it. */
+void         npv_append_number_text (GString               *out,
+                                     const NpvDType        *dtype,
+                                     const guint8          *item,
+                                     const NpvNumberFormat *format);
+
 /* The cells [@row, @row + @n_rows) x [@col, @col + @n_cols) of the 2-D
  * @plane (clipped to its size), grid columns counted over @leaves (from
  * npv_dtype_collect_leaves() of the plane's dtype). Checks @cancellable

@@ -841,7 +841,7 @@ cmd_export (const char *path)
     Progress progress = { "Exporting", 0, FALSE };
     gboolean done = npv_export_array_full (array, opt_output, format,
                                            opt_force ? NPV_EXPORT_OVERWRITE : NPV_EXPORT_FLAGS_NONE,
-                                           export_progress, &progress, NULL, &error);
+                                           NULL, export_progress, &progress, NULL, &error);
 
     progress_end (&progress);
     if (done)
