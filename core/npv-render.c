@@ -284,6 +284,29 @@ level_for (double ipp)
   return level;
 }
 
+/* The level for a picture of a @rows x @cols plane in @width x @height
+ * pixels. When each pixel stands for a whole number of items each way,
+ * the blocks must not straddle pixels: the largest power of two dividing
+ * both numbers. Otherwise blocks at most a pixel wide (the fold may reach
+ * into the neighbouring pixels' items by less than a block). */
+static guint
+plane_level (gint64 rows,
+             gint64 cols,
+             int    width,
+             int    height)
+{
+  if (rows % height == 0 && cols % width == 0)
+    {
+      gint64 per_row = rows / height, per_col = cols / width;
+      guint level = 0;
+
+      while (level < 62 && per_row % ((gint64) 2 << level) == 0 && per_col % ((gint64) 2 << level) == 0)
+        level++;
+      return level;
+    }
+  return level_for (MIN ((double) rows / height, (double) cols / width));
+}
+
 static guint32
 channel_byte (double v,
               double full_scale)
@@ -332,7 +355,7 @@ npv_render_plane (NpvPyramid          **pyramids,
       return NULL;
     }
 
-  level = level_for (MIN ((double) rows / height, (double) cols / width));
+  level = plane_level (rows, cols, width, height);
   for (guint k = 0; k < n_channels; k++)
     tile_cache_init (&caches[k], pyramids[k], level, sample);
   image = npv_image_new (width, height);
@@ -423,7 +446,7 @@ npv_render_plane_values (NpvPyramid   *pyramid,
                    "pixels", rows, cols, width, height);
       return NULL;
     }
-  level = level_for (MIN ((double) rows / height, (double) cols / width));
+  level = plane_level (rows, cols, width, height);
   tile_cache_init (&cache, pyramid, level, sample);
   col_a = g_new (gint64, width);
   col_b = g_new (gint64, width);

@@ -77,7 +77,10 @@ void      npv_image_free           (NpvImage        *image);
 /* The whole plane of @pyramids[0] (with @style->n_channels pyramids, all
  * of one shape) in @width x @height pixels: pixel x stands for the items
  * [floor (x * cols / width), floor ((x + 1) * cols / width)) (at least
- * one), and likewise along y. With @sample, blocks come from quick sampled
+ * one), and likewise along y. Its value folds exactly those items when
+ * the size divides the shape; otherwise it folds the pyramid blocks of
+ * level floor (log2 (items per pixel)) that cover them, which may reach
+ * into the next pixels by less than a block. With @sample, blocks come from quick sampled
  * tiles (a line per block) unless exact ones are cached. Errors: reading
  * the data, cancellation, or a picture over NPV_RENDER_MAX_PIXELS. */
 NpvImage *npv_render_plane         (NpvPyramid     **pyramids,

@@ -416,6 +416,31 @@ progress_end (Progress *progress)
     fprintf (stderr, "\r\033[K");
 }
 
+/* The axes of "2,0,1" into @axes: how many, or 0 when it is not a list of
+ * distinct numbers below NPV_MAX_DIMS. */
+static guint
+parse_axes (const char *text,
+            guint      *axes)
+{
+  g_auto(GStrv) parts = g_strsplit (text, ",", -1);
+  guint n = g_strv_length (parts);
+  gboolean seen[NPV_MAX_DIMS] = { FALSE };
+
+  if (n == 0 || n > NPV_MAX_DIMS)
+    return 0;
+  for (guint i = 0; i < n; i++)
+    {
+      guint64 v;
+
+      if (!g_ascii_string_to_unsigned (g_strstrip (parts[i]), 10, 0, NPV_MAX_DIMS - 1, &v, NULL) ||
+          seen[v])
+        return 0;
+      seen[v] = TRUE;
+      axes[i] = (guint) v;
+    }
+  return n;
+}
+
 /* The array the options select: member, then field, then index. */
 static NpvArray *
 open_selection (const char  *path,
@@ -481,18 +506,9 @@ open_selection (const char  *path,
 
       if (opt_axes != NULL)
         {
-          g_auto(GStrv) parts = g_strsplit (opt_axes, ",", -1);
-          guint n = g_strv_length (parts);
+          /* checked for syntax before, in check_axes_syntax() */
+          guint n = parse_axes (opt_axes, axes);
 
-          for (guint i = 0; i < n && i < NPV_MAX_DIMS; i++)
-            {
-              guint64 v;
-
-              if (!g_ascii_string_to_unsigned (g_strstrip (parts[i]), 10, 0, NPV_MAX_DIMS - 1, &v, NULL))
-                n = G_MAXUINT;
-              else
-                axes[i] = (guint) v;
-            }
           if (n != array->ndim)
             {
               g_set_error (error, NPV_ERROR, NPV_ERROR_INVALID_ARGUMENT,
@@ -517,7 +533,14 @@ check_slice_syntax (int *status)
 {
   g_autoptr(GError) error = NULL;
   NpvIndex index;
+  guint axes[NPV_MAX_DIMS];
 
+  if (opt_axes != NULL && parse_axes (opt_axes, axes) == 0)
+    {
+      *status = fail (EXIT_USAGE, "--axes takes distinct axis numbers separated by commas, such as "
+                      "2,0,1, not “%s”", opt_axes);
+      return FALSE;
+    }
   if (opt_slice == NULL || npv_index_parse (opt_slice, &index, &error))
     return TRUE;
   *status = fail (EXIT_USAGE, "%s", error->message);
