@@ -149,9 +149,6 @@ find_case (const char *name)
       if (strcmp (c->name, name) == 0)
         return c;
     }
-  /* the light run leaves the big arrays out */
-  if (g_getenv ("NPV_TEST_LIGHT") != NULL)
-    return NULL;
   g_error ("cases file: no array “%s”", name);
   return NULL;
 }
@@ -748,8 +745,9 @@ test_unsupported (void)
 }
 
 static void
-test_cancelled_on (const Case *c)
+test_cancelled (void)
 {
+  const Case *c = find_case ("big");
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
   g_autoptr(NpvPyramid) pyramid = open_pyramid (c, 0);
   guint levels[] = { 0, 4, 6, c->top };
@@ -801,8 +799,9 @@ cancel_job_run (gpointer data)
 /* Cancelled while it works: a tile or G_IO_ERROR_CANCELLED, and the
  * tiles are right afterwards. */
 static void
-test_cancelled_midway_on (const Case *c)
+test_cancelled_midway (void)
 {
+  const Case *c = find_case ("big");
   Run run = { 0, 0 };
 
   for (guint delay_us = 0; delay_us <= 20000; delay_us += 2500)
@@ -876,8 +875,9 @@ concurrent_job_run (gpointer data)
 /* Several threads asking for the same and overlapping tiles of one
  * pyramid with a small cache. */
 static void
-test_concurrent_on (const Case *c)
+test_concurrent (void)
 {
+  const Case *c = find_case ("wide");
   g_autoptr(NpvPyramid) pyramid = open_pyramid (c, 4 << 20);
   ConcurrentJob jobs[6];
   GThread *threads[G_N_ELEMENTS (jobs)];
@@ -1091,45 +1091,6 @@ test_colormap_values (void)
 
 /* ---------------------------------------------------------------------- */
 
-static void
-test_cancelled (void)
-{
-  const Case *c = find_case ("big");
-
-  if (c == NULL)
-    {
-      g_test_skip ("the light run leaves the big arrays to the normal build");
-      return;
-    }
-  test_cancelled_on (c);
-}
-
-static void
-test_cancelled_midway (void)
-{
-  const Case *c = find_case ("big");
-
-  if (c == NULL)
-    {
-      g_test_skip ("the light run leaves the big arrays to the normal build");
-      return;
-    }
-  test_cancelled_midway_on (c);
-}
-
-static void
-test_concurrent (void)
-{
-  const Case *c = find_case ("wide");
-
-  if (c == NULL)
-    {
-      g_test_skip ("the light run leaves the big arrays to the normal build");
-      return;
-    }
-  test_concurrent_on (c);
-}
-
 int
 main (int   argc,
       char *argv[])
@@ -1160,21 +1121,6 @@ main (int   argc,
   value_lines = g_ptr_array_new_with_free_func ((GDestroyNotify) g_strfreev);
   load_cases (cases_dir);
   g_assert_cmpuint (cases->len, >=, 10);
-
-  /* Under the sanitizers (NPV_TEST_LIGHT, set by .ci/run) every block
-   * costs fifty times more: the arrays of a million items and more, there
-   * for the coarse levels and threads, are left to the normal build. */
-  if (g_getenv ("NPV_TEST_LIGHT") != NULL)
-    {
-      for (guint i = cases->len; i-- > 0;)
-        {
-          const Case *c = g_ptr_array_index (cases, i);
-
-          if (c->rows * c->cols >= (1 << 20))
-            g_ptr_array_remove_index (cases, i);
-        }
-      g_test_message ("light run: %u cases of fewer than a million items", cases->len);
-    }
 
   g_test_add_func ("/pyramid/layout", test_layout);
   g_test_add_func ("/pyramid/exact", test_exact);
