@@ -639,29 +639,10 @@ fold_blocks (const TileSet *set,
     }
 }
 
-/* np.nanmean of the folded items: infinities win, NaN if none left. */
 static double
 fold_mean (const Fold *fold)
 {
-  gboolean pos_inf = fold->max == INFINITY, neg_inf = fold->min == -INFINITY;
-
-  if (pos_inf && neg_inf)
-    return NAN;
-  if (pos_inf)
-    return INFINITY;
-  if (neg_inf)
-    return -INFINITY;
-  return fold->count > 0 ? fold->sum / fold->count : NAN;
-}
-
-static guint32
-channel_byte (double v,
-              double full_scale)
-{
-  if (isnan (v))
-    return 0;
-  v = v / full_scale;
-  return v <= 0 ? 0 : v >= 1 ? 255 : (guint32) (v * 255 + 0.5);
+  return npv_fold_mean (fold->min, fold->max, fold->sum, fold->count);
 }
 
 /* Where the texture's pixels come from: item ranges per pixel row and
@@ -784,7 +765,7 @@ rgb_texture (const TexJob  *job,
 
             fold_blocks (&sets[k], layout->row_a[y], layout->row_b[y], layout->col_a[x],
                          layout->col_b[x], &fold);
-            c[k] = channel_byte (fold_mean (&fold), job->full_scale);
+            c[k] = npv_channel_byte (fold_mean (&fold), job->full_scale);
           }
         /* premultiplied, as GDK_MEMORY_DEFAULT is */
         colors[(gsize) y * layout->width + x] = c[3] << 24 | (c[0] * c[3] / 255) << 16 |

@@ -147,19 +147,24 @@ npv_blocks_get_mean (const NpvBlocks *blocks,
                      guint            c)
 {
   gsize i = (gsize) r * blocks->n_cols + c;
-  gboolean pos_inf = blocks->max[i] == INFINITY;
-  gboolean neg_inf = blocks->min[i] == -INFINITY;
 
+  return npv_fold_mean (blocks->min[i], blocks->max[i], blocks->sum[i], blocks->count[i]);
+}
+
+double
+npv_fold_mean (double min,
+               double max,
+               double sum,
+               double count)
+{
   /* np.nanmean: infinities win over the finite values, and cancel out */
-  if (pos_inf && neg_inf)
+  if (max == INFINITY && min == -INFINITY)
     return NAN;
-  if (pos_inf)
+  if (max == INFINITY)
     return INFINITY;
-  if (neg_inf)
+  if (min == -INFINITY)
     return -INFINITY;
-  if (blocks->count[i] > 0)
-    return blocks->sum[i] / blocks->count[i];
-  return NAN;
+  return count > 0 ? sum / count : NAN;
 }
 
 /* Items to numbers */

@@ -116,6 +116,13 @@ double      npv_blocks_get_mean      (const NpvBlocks *blocks,
                                       guint          r,
                                       guint          c);
 
+/* The same for any fold of blocks: their least and greatest non-NaN value,
+ * and the sum and count of their finite values. */
+double      npv_fold_mean            (double         min,
+                                      double         max,
+                                      double         sum,
+                                      double         count);
+
 /* The item of a real or complex dtype as the number @part takes from it
  * (real items are their value). */
 double      npv_item_to_part         (const NpvDType *dtype,

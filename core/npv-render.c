@@ -237,8 +237,6 @@ static double
 fold_value (const Fold   *fold,
             NpvReduction  reduction)
 {
-  gboolean pos_inf = fold->max == INFINITY, neg_inf = fold->min == -INFINITY;
-
   if (fold->min > fold->max)
     return NAN;
   switch (reduction)
@@ -249,14 +247,7 @@ fold_value (const Fold   *fold,
       return fold->max;
     case NPV_REDUCTION_MEAN:
     default:
-      /* np.nanmean: infinities win, and cancel out */
-      if (pos_inf && neg_inf)
-        return NAN;
-      if (pos_inf)
-        return INFINITY;
-      if (neg_inf)
-        return -INFINITY;
-      return fold->count > 0 ? fold->sum / fold->count : NAN;
+      return npv_fold_mean (fold->min, fold->max, fold->sum, fold->count);
     }
 }
 
@@ -307,9 +298,9 @@ plane_level (gint64 rows,
   return level_for (MIN ((double) rows / height, (double) cols / width));
 }
 
-static guint32
-channel_byte (double v,
-              double full_scale)
+guint32
+npv_channel_byte (double v,
+                  double full_scale)
 {
   if (isnan (v))
     return 0;
@@ -409,7 +400,7 @@ npv_render_plane (NpvPyramid          **pyramids,
               Fold fold;
 
               ok = fold_blocks (&caches[k], r0, r1, col_a[x], col_b[x], &fold, cancellable, error);
-              c[k] = channel_byte (fold_value (&fold, NPV_REDUCTION_MEAN), style->full_scale);
+              c[k] = npv_channel_byte (fold_value (&fold, NPV_REDUCTION_MEAN), style->full_scale);
             }
           line[x] = c[3] << 24 | (c[0] * c[3] / 255) << 16 | (c[1] * c[3] / 255) << 8 |
                     (c[2] * c[3] / 255);

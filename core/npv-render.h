@@ -70,6 +70,11 @@ gboolean    npv_color_scale_set_range (NpvColorScale      *cs,
 /* The most pixels a picture may have (a 400 MB image). */
 #define NPV_RENDER_MAX_PIXELS ((gint64) 100 << 20)
 
+/* A colour channel of value @v as a byte: v / @full_scale clipped to
+ * [0, 1], rounded; 0 for NaN. */
+guint32   npv_channel_byte         (double           v,
+                                    double           full_scale);
+
 NpvImage *npv_image_new            (int              width,
                                     int              height);
 void      npv_image_free           (NpvImage        *image);
