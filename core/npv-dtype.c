@@ -543,6 +543,7 @@ struct_from_literal (const NpvLiteral  *descr,
                      GError           **error)
 {
   g_autoptr(GArray) fields = g_array_new (FALSE, TRUE, sizeof (NpvField));
+  g_autoptr(GHashTable) taken = g_hash_table_new (g_str_hash, g_str_equal);
   guint64 offset = 0;
   NpvDType *dtype;
 
@@ -605,23 +606,21 @@ struct_from_literal (const NpvLiteral  *descr,
         {
           NpvField field = { 0, };
 
-          for (guint j = 0; j < fields->len; j++)
+          /* Names and titles share one namespace, as in numpy. A set, not
+           * a scan of the fields before: a header may hold many fields. */
+          if (g_hash_table_contains (taken, name) ||
+              (title != NULL && g_hash_table_contains (taken, title)))
             {
-              NpvField *other = &g_array_index (fields, NpvField, j);
-
-              if (strcmp (other->name, name) == 0 ||
-                  (title != NULL && (strcmp (other->name, title) == 0 ||
-                                     g_strcmp0 (other->title, title) == 0)) ||
-                  (other->title != NULL && strcmp (other->title, name) == 0))
-                {
-                  g_set_error (error, NPV_ERROR, NPV_ERROR_FORMAT,
-                               "the record has two fields named “%s”", name);
-                  goto fail;
-                }
+              g_set_error (error, NPV_ERROR, NPV_ERROR_FORMAT,
+                           "the record has two fields named “%s”", name);
+              goto fail;
             }
 
           field.name = g_strdup (name);
           field.title = g_strdup (title);
+          g_hash_table_add (taken, field.name);
+          if (field.title != NULL)
+            g_hash_table_add (taken, field.title);
           field.offset = offset;
           field.dtype = g_steal_pointer (&field_dtype);
           offset += field.dtype->itemsize;
