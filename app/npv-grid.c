@@ -126,6 +126,7 @@ enum {
 enum {
   CURSOR_CHANGED,
   HOVER_CHANGED,
+  READ_FAILED,
   N_SIGNALS
 };
 
@@ -245,7 +246,10 @@ tile_done (GObject      *object,
   g_clear_object (&entry->cancellable);
   self->n_pending--;
   if (tile == NULL)
-    entry->error = g_strdup (error->message);
+    {
+      entry->error = g_strdup (error->message);
+      g_signal_emit (self, signals[READ_FAILED], 0, error);
+    }
   entry->tile = tile;
   self->cache_bytes += entry_bytes (entry);
   gtk_widget_queue_draw (GTK_WIDGET (self));
@@ -1901,6 +1905,9 @@ npv_grid_class_init (NpvGridClass *klass)
   /* The pointer is over another cell, or left the cells. */
   signals[HOVER_CHANGED] = g_signal_new ("hover-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                                          0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+  /* Values could not be read (the GError says why: a file cut short...). */
+  signals[READ_FAILED] = g_signal_new ("read-failed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                       0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_ERROR);
 
   add_move_binding (widget_class, GDK_KEY_Up, 0, -1, 0);
   add_move_binding (widget_class, GDK_KEY_Down, 0, 1, 0);

@@ -124,6 +124,7 @@ enum {
   HOVER_CHANGED,
   SELECTION_CHANGED,
   VIEW_CHANGED,
+  READ_FAILED,
   N_SIGNALS
 };
 
@@ -955,6 +956,7 @@ texture_done (GObject      *object,
     {
       g_free (self->message);
       self->message = g_strdup (error->message);
+      g_signal_emit (self, signals[READ_FAILED], 0, error);
       gtk_widget_queue_draw (GTK_WIDGET (self));
     }
   g_clear_object (&entry->cancellable);
@@ -1197,6 +1199,8 @@ sample_done (GObject      *object,
     {
       g_free (self->message);
       self->message = g_strdup (error->message);
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_signal_emit (self, signals[READ_FAILED], 0, error);
       gtk_widget_queue_draw (GTK_WIDGET (self));
       return;
     }
@@ -2393,6 +2397,10 @@ npv_heatmap_class_init (NpvHeatmapClass *klass)
                                              G_TYPE_NONE, 0);
   signals[VIEW_CHANGED] = g_signal_new ("view-changed", G_TYPE_FROM_CLASS (klass),
                                         G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+  /* Values could not be read (the GError says why: a file cut short...). */
+  signals[READ_FAILED] = g_signal_new ("read-failed", G_TYPE_FROM_CLASS (klass),
+                                       G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 1,
+                                       G_TYPE_ERROR);
 
   add_zoom_binding (widget_class, GDK_KEY_plus, "in");
   add_zoom_binding (widget_class, GDK_KEY_equal, "in");

@@ -86,6 +86,9 @@ struct _NpvWindow
   GtkLabel *title_label;
   GtkLabel *subtitle_label;
   GtkRevealer *banner;
+  GtkLabel *banner_label;
+  GtkCheckButton *auto_reload_check;
+  guint auto_reload_source;
   GtkStack *stack;
   GtkListBox *recent_list;
   GtkLabel *recent_heading;
@@ -271,6 +274,9 @@ show_error (NpvWindow  *self,
   gtk_label_set_text (self->status_label, "");
   update_actions (self);
 }
+
+static void data_read_failed (NpvWindow    *self,
+                              const GError *error);
 
 /* ------------------------------------------------------------------ */
 /* The info panel */
@@ -1498,6 +1504,7 @@ read_done (GObject      *object,
       else
         gtk_label_set_text (self->member_error_label, error->message);
       gtk_stack_set_visible_child_name (self->member_stack, "member-error");
+      data_read_failed (self, error);
       return;
     }
   gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->values), job->text, -1);
@@ -1891,6 +1898,43 @@ open_in_thread (GTask        *task,
   g_task_return_pointer (task, npv_file, (GDestroyNotify) npv_file_unref);
 }
 
+static gboolean
+auto_reload_due (gpointer user_data)
+{
+  NpvWindow *self = user_data;
+
+  self->auto_reload_source = 0;
+  if (self->file != NULL && g_file_query_exists (self->file, NULL))
+    gtk_widget_activate_action (GTK_WIDGET (self), "win.reload", NULL);
+  else
+    gtk_revealer_set_reveal_child (self->banner, TRUE);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+reload_automatically (NpvWindow *self)
+{
+  return self->settings != NULL && g_settings_get_boolean (self->settings, "reload-automatically");
+}
+
+/* The file changed on disk: say so and offer to reload, or reload once
+ * the writer seems done, if the user asked for that. The view keeps the
+ * data it has (a replaced file stays open as it was) until then. */
+static void
+offer_reload (NpvWindow  *self,
+              const char *message)
+{
+  gtk_label_set_text (self->banner_label, message);
+  if (reload_automatically (self))
+    {
+      /* A writer that goes on within the delay postpones the reload. */
+      g_clear_handle_id (&self->auto_reload_source, g_source_remove);
+      self->auto_reload_source = g_timeout_add (400, auto_reload_due, self);
+      return;
+    }
+  gtk_revealer_set_reveal_child (self->banner, TRUE);
+}
+
 static void
 file_changed (GFileMonitor      *monitor,
               GFile             *file,
@@ -1903,16 +1947,38 @@ file_changed (GFileMonitor      *monitor,
   switch (event)
     {
     case G_FILE_MONITOR_EVENT_CHANGES_DONE_HINT:
-    case G_FILE_MONITOR_EVENT_DELETED:
     case G_FILE_MONITOR_EVENT_CREATED:
     case G_FILE_MONITOR_EVENT_RENAMED:
     case G_FILE_MONITOR_EVENT_MOVED_IN:
+      offer_reload (self, _("The file has changed on disk."));
+      break;
+    case G_FILE_MONITOR_EVENT_DELETED:
     case G_FILE_MONITOR_EVENT_MOVED_OUT:
+      gtk_label_set_text (self->banner_label,
+                          _("The file was deleted or moved away. The values shown are what it held."));
       gtk_revealer_set_reveal_child (self->banner, TRUE);
       break;
     default:
       break;
     }
+}
+
+/* A view or a job could not read values: if the file was cut short since
+ * it was opened, offer to read it again. */
+static void
+data_read_failed (NpvWindow    *self,
+                  const GError *error)
+{
+  if (g_error_matches (error, NPV_ERROR, NPV_ERROR_TRUNCATED))
+    offer_reload (self, _("The file has changed on disk: some values can no longer be read."));
+}
+
+static void
+view_read_failed (GtkWidget *view,
+                  GError    *error,
+                  gpointer   user_data)
+{
+  data_read_failed (NPV_WINDOW (user_data), error);
 }
 
 static void
@@ -2996,6 +3062,7 @@ export_done (GObject      *object,
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         gtk_label_set_text (self->status_label, error->message);
+      data_read_failed (self, error);
       return;
     }
   {
@@ -3257,6 +3324,7 @@ npv_window_dispose (GObject *object)
   g_clear_handle_id (&self->export_source, g_source_remove);
   g_cancellable_cancel (self->range_cancellable);
   g_clear_object (&self->range_cancellable);
+  g_clear_handle_id (&self->auto_reload_source, g_source_remove);
   g_clear_handle_id (&self->progress_source, g_source_remove);
   g_clear_pointer (&self->reading, read_job_unref);
   if (self->monitor != NULL)
@@ -3314,6 +3382,8 @@ npv_window_class_init (NpvWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, NpvWindow, title_label);
   gtk_widget_class_bind_template_child (widget_class, NpvWindow, subtitle_label);
   gtk_widget_class_bind_template_child (widget_class, NpvWindow, banner);
+  gtk_widget_class_bind_template_child (widget_class, NpvWindow, banner_label);
+  gtk_widget_class_bind_template_child (widget_class, NpvWindow, auto_reload_check);
   gtk_widget_class_bind_template_child (widget_class, NpvWindow, stack);
   gtk_widget_class_bind_template_child (widget_class, NpvWindow, recent_list);
   gtk_widget_class_bind_template_child (widget_class, NpvWindow, recent_heading);
@@ -3399,6 +3469,7 @@ npv_window_init (NpvWindow *self)
   gtk_scrolled_window_set_child (self->grid_scroller, GTK_WIDGET (self->grid));
   g_signal_connect_object (self->grid, "cursor-changed", G_CALLBACK (grid_cursor_changed), self, 0);
   g_signal_connect_object (self->grid, "hover-changed", G_CALLBACK (grid_hover_changed), self, 0);
+  g_signal_connect_object (self->grid, "read-failed", G_CALLBACK (view_read_failed), self, 0);
   {
     GtkGesture *secondary = gtk_gesture_click_new ();
 
@@ -3408,6 +3479,11 @@ npv_window_init (NpvWindow *self)
   }
 
   self->settings = settings_new ();
+  if (self->settings != NULL)
+    g_settings_bind (self->settings, "reload-automatically", self->auto_reload_check, "active",
+                     G_SETTINGS_BIND_DEFAULT);
+  else
+    gtk_widget_set_visible (GTK_WIDGET (self->auto_reload_check), FALSE);
   g_action_map_add_action_entries (G_ACTION_MAP (self), toggles, G_N_ELEMENTS (toggles), self);
   if (self->settings != NULL)
     {
@@ -3442,6 +3518,7 @@ npv_window_init (NpvWindow *self)
   g_signal_connect (self->heatmap, "hover-changed", G_CALLBACK (heatmap_hover_changed), self);
   g_signal_connect (self->heatmap, "selection-changed", G_CALLBACK (heatmap_selection_changed), self);
   g_signal_connect (self->heatmap, "view-changed", G_CALLBACK (heatmap_view_changed), self);
+  g_signal_connect (self->heatmap, "read-failed", G_CALLBACK (view_read_failed), self);
   {
     GtkGesture *secondary = gtk_gesture_click_new ();
 
@@ -3534,6 +3611,14 @@ npv_window_get_page (NpvWindow *self)
   if (g_strcmp0 (page, "file") == 0)
     return gtk_stack_get_visible_child_name (self->member_stack);
   return page;
+}
+
+const char *
+npv_window_get_banner (NpvWindow *self)
+{
+  if (!gtk_revealer_get_reveal_child (self->banner))
+    return NULL;
+  return gtk_label_get_text (self->banner_label);
 }
 
 gboolean

@@ -39,6 +39,8 @@ GFile      *npv_window_get_file         (NpvWindow      *self);
  * of the member tree ("  name\tshape dtype · storage", indented by depth),
  * the info panel ("Key\tvalue" lines), and selecting a member by name. */
 const char *npv_window_get_page         (NpvWindow      *self);
+/* The text of the bar offering to reload, or %NULL when it is hidden. */
+const char *npv_window_get_banner       (NpvWindow      *self);
 gboolean    npv_window_is_busy          (NpvWindow      *self);
 char       *npv_window_dup_text         (NpvWindow      *self);
 char       *npv_window_dup_members      (NpvWindow      *self);

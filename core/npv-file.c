@@ -12,6 +12,7 @@
 #include <zlib.h>
 
 #include "npv-error.h"
+#include "npv-guard.h"
 #include "npv-inflate.h"
 #include "npv-pickle.h"
 #include "npv-pyobject.h"
@@ -757,6 +758,17 @@ open_pickle_array (NpvFile          *file,
   return npv_array_new (source, h->dtype, 0, h->ndim, h->shape, h->fortran_order);
 }
 
+static gboolean file_parse_guarded (NpvFile       *file,
+                                    const guint8  *data,
+                                    guint64        size,
+                                    const char    *name,
+                                    GError       **error);
+static gboolean file_parse         (NpvFile       *file,
+                                    const guint8  *data,
+                                    guint64        size,
+                                    const char    *name,
+                                    GError       **error);
+
 static NpvFile *
 file_open_source (NpvSource     *source,
                   gboolean       in_memory,
@@ -782,31 +794,60 @@ file_open_source (NpvSource     *source,
       return NULL;
     }
 
+  if (!file_parse_guarded (file, data, size, name, error))
+    return NULL;
+  build_tree (file);
+  return g_steal_pointer (&file);
+}
+
+/* Headers, the zip directory and pickles are parsed in the mapping. */
+static gboolean
+file_parse_guarded (NpvFile       *file,
+                    const guint8  *data,
+                    guint64        size,
+                    const char    *name,
+                    GError       **error)
+{
+  NpvGuard guard;
+  gboolean parsed;
+
+  if (!npv_guard_enter (&guard))
+    {
+      g_clear_error (error);
+      g_set_error (error, NPV_ERROR, NPV_ERROR_TRUNCATED,
+                   "%s: the file changed on disk while it was being opened (it is shorter now)",
+                   name);
+      return FALSE;
+    }
+  parsed = file_parse (file, data, size, name, error);
+  npv_guard_leave (&guard);
+  return parsed;
+}
+
+/* Finds the format by the first bytes and reads the members. */
+static gboolean
+file_parse (NpvFile       *file,
+            const guint8  *data,
+            guint64        size,
+            const char    *name,
+            GError       **error)
+{
   if (size >= NPV_NPY_MAGIC_LEN && memcmp (data, NPV_NPY_MAGIC, NPV_NPY_MAGIC_LEN) == 0)
     {
       file->format = NPV_FILE_FORMAT_NPY;
-      if (!open_npy (file, error))
-        return NULL;
-      build_tree (file);
-      return g_steal_pointer (&file);
+      return open_npy (file, error);
     }
 
   if (size >= 4 && (memcmp (data, "PK\x03\x04", 4) == 0 || memcmp (data, "PK\x05\x06", 4) == 0))
     {
       file->format = NPV_FILE_FORMAT_NPZ;
-      if (!open_npz (file, error))
-        return NULL;
-      build_tree (file);
-      return g_steal_pointer (&file);
+      return open_npz (file, error);
     }
 
   if (size >= 2 && data[0] == 0x1f && data[1] == 0x8b)
     {
       file->format = NPV_FILE_FORMAT_NPY_GZ;
-      if (!open_npy_gz (file, error))
-        return NULL;
-      build_tree (file);
-      return g_steal_pointer (&file);
+      return open_npy_gz (file, error);
     }
 
   /* Protocol 2+ starts with PROTO; older ones with MARK, an empty list
@@ -814,10 +855,7 @@ file_open_source (NpvSource     *source,
   if (data[0] == 0x80 || data[0] == '(' || data[0] == ']' || data[0] == '}' || data[0] == 'c')
     {
       file->format = NPV_FILE_FORMAT_PICKLE;
-      if (!open_pickle (file, error))
-        return NULL;
-      build_tree (file);
-      return g_steal_pointer (&file);
+      return open_pickle (file, error);
     }
 
   {
@@ -829,7 +867,7 @@ file_open_source (NpvSource     *source,
                  "%s: not a NumPy file: expected \\x93NUMPY (.npy), PK (.npz), \\x1f\\x8b (gzip) "
                  "or a pickle, found %s", name, start->str);
   }
-  return NULL;
+  return FALSE;
 }
 
 NpvFile *
@@ -1058,10 +1096,10 @@ open_object_array (NpvFile          *file,
   return npv_array_new (table, dtype, 0, h->ndim, h->shape, FALSE);
 }
 
-NpvArray *
-npv_file_open_array (NpvFile          *file,
-                     const NpvMember  *member,
-                     GError          **error)
+static NpvArray *
+open_array (NpvFile          *file,
+            const NpvMember  *member,
+            GError          **error)
 {
   const char *path = npv_source_get_name (file->source);
 
@@ -1175,4 +1213,26 @@ npv_file_build_index (NpvFile            *file,
       return FALSE;
     }
   return TRUE;
+}
+
+NpvArray *
+npv_file_open_array (NpvFile          *file,
+                     const NpvMember  *member,
+                     GError          **error)
+{
+  NpvGuard guard;
+  NpvArray *array;
+
+  /* Pickled data is copied out of the mapping here. */
+  if (!npv_guard_enter (&guard))
+    {
+      g_clear_error (error);
+      g_set_error (error, NPV_ERROR, NPV_ERROR_TRUNCATED,
+                   "%s: the file changed on disk (it is shorter now)",
+                   npv_source_get_name (file->source));
+      return NULL;
+    }
+  array = open_array (file, member, error);
+  npv_guard_leave (&guard);
+  return array;
 }

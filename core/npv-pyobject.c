@@ -12,6 +12,7 @@
 
 #include "npv-error.h"
 #include "npv-format.h"
+#include "npv-guard.h"
 #include "npv-literal.h"
 #include "npv-value.h"
 
@@ -1219,6 +1220,7 @@ npv_py_object_append_repr (GString           *out,
 {
   Repr r;
   gsize start = out->len;
+  NpvGuard guard;
 
   g_return_if_fail (out != NULL && obj != NULL);
 
@@ -1226,6 +1228,17 @@ npv_py_object_append_repr (GString           *out,
   r.limit = max_len > G_MAXSIZE - start ? G_MAXSIZE : start + max_len;
   r.on_path = g_hash_table_new (NULL, NULL);
   r.frames = g_array_new (FALSE, FALSE, sizeof (Frame));
+
+  /* Strings and bytes may point into a mapped pickle: if another program
+   * has cut the file short, say so instead of dying of SIGBUS. */
+  if (!npv_guard_enter (&guard))
+    {
+      g_string_truncate (out, start);
+      g_string_append (out, "<changed on disk>");
+      g_array_unref (r.frames);
+      g_hash_table_unref (r.on_path);
+      return;
+    }
 
   repr_enter (&r, obj);
   /* Every step appends at least one byte, so the loop ends after about
@@ -1260,6 +1273,7 @@ npv_py_object_append_repr (GString           *out,
       g_string_append (out, "...");
     }
 
+  npv_guard_leave (&guard);
   g_array_unref (r.frames);
   g_hash_table_unref (r.on_path);
 }

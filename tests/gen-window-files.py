@@ -513,6 +513,10 @@ def main():
         emit('fact', name, 'Shape', str(array.shape))
         emit('fact', name, 'dtype', array.dtype.str)
 
+    # Tall enough that its last rows are far from its first page: cut short
+    # under the window by /window/changed-on-disk.
+    np.save(path_of('tall.npy'), np.arange(400000.0).reshape(40000, 10))
+
     # A deflated member big enough that indexing it takes a while: 48 MiB.
     big = (np.sin(np.arange(12 << 20) / 1000.0) * 1000).astype('<f4')
     np.savez_compressed(path_of('big.npz'), big=big)

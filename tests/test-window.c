@@ -15,8 +15,10 @@
 
 #include <glib/gstdio.h>
 #include <gtk/gtk.h>
+#include <unistd.h>
 
 #include "npv-application.h"
+#include "npv-grid.h"
 #include "npv-window.h"
 
 /* How long one open or read may take before the test gives up on it. */
@@ -772,6 +774,107 @@ test_reload (void)
   g_assert_cmpint (g_rmdir (dir), ==, 0);
 }
 
+/* Another program cuts the open file short: the window lives on, says so
+ * and offers to reload; reloading then tells what is wrong with the file
+ * now. */
+static void
+test_changed_on_disk (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp (NULL, &error);
+  g_autofree char *path = NULL;
+  NpvWindow *window;
+  NpvGrid *grid;
+  const char *banner;
+
+  g_assert_no_error (error);
+  path = g_build_filename (dir, "tall.npy", NULL);
+  rewrite (path, "tall.npy");
+  window = open_window (path);
+  if (!wait_settled (window, "tall.npy"))
+    return;
+  check_page (window, "tall.npy", "values");
+  grid = npv_window_get_grid (window);
+  g_assert_cmpint (npv_grid_get_n_rows (grid), ==, 40000);
+
+  g_assert_cmpint (truncate (path, 8192), ==, 0);
+  /* Scrolling to the end asks for rows the file no longer has. */
+  npv_grid_set_cursor (grid, 39990, 0, FALSE);
+  iterate_for (1.0);
+  banner = npv_window_get_banner (window);
+  if (banner == NULL || strstr (banner, "changed on disk") == NULL)
+    fail ("tall.npy cut short: the window offers no reload (banner: %s)", banner ? banner : "hidden");
+  /* The cells it can no longer read say why. */
+  {
+    const char *text = npv_grid_peek_text (grid, 39990, 0);
+
+    if (text != NULL && strstr (text, "changed on disk") == NULL && strstr (text, "ends before") == NULL)
+      fail ("tall.npy cut short: row 39990 shows '%s'", text);
+  }
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.reload", NULL));
+  if (wait_settled (window, "tall.npy reloaded after it was cut short"))
+    {
+      g_autofree char *text = npv_window_dup_text (window);
+
+      check_page (window, "tall.npy reloaded after it was cut short", "error");
+      if (strstr (text, "truncated") == NULL)
+        fail ("tall.npy reloaded after it was cut short: the error page says '%s'", text);
+    }
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  iterate_for (0.1);
+  g_assert_cmpint (g_remove (path), ==, 0);
+  g_assert_cmpint (g_rmdir (dir), ==, 0);
+}
+
+/* With "Reload automatically" on, a rewritten or replaced file is read
+ * again without asking. */
+static void
+test_auto_reload (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp (NULL, &error);
+  g_autofree char *path = NULL;
+  g_autofree char *next = NULL;
+  g_autoptr(GSettings) settings = g_settings_new (APP_ID);
+  NpvWindow *window;
+
+  g_assert_no_error (error);
+  path = g_build_filename (dir, "data.npy", NULL);
+  next = g_build_filename (dir, "data.npy.part", NULL);
+  rewrite (path, "reload-a.npy");
+  window = open_window (path);
+  check_shows (window, "data.npy (reload-a.npy)", "reload-a.npy");
+  g_settings_set_boolean (settings, "reload-automatically", TRUE);
+
+  /* Written again in place, as np.save does. */
+  rewrite (path, "reload-b.npy");
+  iterate_for (1.5);
+  check_shows (window, "data.npy rewritten as reload-b.npy, reloaded automatically", "reload-b.npy");
+  if (npv_window_get_banner (window) != NULL)
+    fail ("data.npy reloaded automatically: the banner still shows");
+
+  /* Replaced: a new file renamed over it (a new inode). */
+  rewrite (next, "reload-a.npy");
+  g_assert_cmpint (g_rename (next, path), ==, 0);
+  iterate_for (1.5);
+  check_shows (window, "data.npy replaced by reload-a.npy, reloaded automatically", "reload-a.npy");
+
+  g_settings_set_boolean (settings, "reload-automatically", FALSE);
+  /* Without it the old values stay until the user reloads. */
+  rewrite (path, "reload-b.npy");
+  iterate_for (1.0);
+  check_shows (window, "data.npy rewritten with automatic reload off", "reload-a.npy");
+  if (npv_window_get_banner (window) == NULL)
+    fail ("data.npy rewritten with automatic reload off: no offer to reload");
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  iterate_for (0.1);
+  g_assert_cmpint (g_remove (path), ==, 0);
+  g_assert_cmpint (g_rmdir (dir), ==, 0);
+}
+
 /* ------------------------------------------------------------------ */
 
 /* Recent files and settings go to a home of the test's own, beside its
@@ -965,6 +1068,8 @@ main (int    argc,
   g_test_add_func ("/window/close-while-opening", test_close_while_opening);
   g_test_add_func ("/window/close-while-indexing", test_close_while_indexing);
   g_test_add_func ("/window/reload", test_reload);
+  g_test_add_func ("/window/changed-on-disk", test_changed_on_disk);
+  g_test_add_func ("/window/auto-reload", test_auto_reload);
   g_test_add_func ("/window/export", test_export);
   status = g_test_run ();
   g_strfreev (manifest);
