@@ -22,6 +22,11 @@
 /* Object arrays are rebuilt in memory from their pickle: refuse members
  * whose pickle is larger than this rather than fill the memory. */
 #define MAX_OBJECT_PICKLE ((guint64) 1 << 30)
+/* Memory for the objects a pickle builds (not the array data it holds,
+ * which stays in the file): a pickle of millions of small objects is
+ * refused past this, so that opening a file never takes more than about
+ * a quarter of a gigabyte. */
+#define PICKLE_TREE_BUDGET ((gsize) 160 << 20)
 
 /* Output between restart points of compressed members. */
 #define INFLATE_SPAN (1 << 20)
@@ -365,16 +370,72 @@ broken:
   return member;
 }
 
+/* Where a member's bytes lie in the archive: local header to data end. */
+typedef struct
+{
+  guint64 start, end;
+  NpvMember *member;
+} Span;
+
+static int
+compare_spans (gconstpointer a,
+               gconstpointer b)
+{
+  const Span *x = a, *y = b;
+
+  return x->start < y->start ? -1 : x->start > y->start;
+}
+
+static void
+mark_overlapping (NpvFile   *file,
+                  NpvMember *member,
+                  NpvMember *other)
+{
+  if (member->kind == NPV_MEMBER_BROKEN)
+    return;
+  npv_npy_header_clear (&member->header);
+  member->kind = NPV_MEMBER_BROKEN;
+  member->error = g_error_new (NPV_ERROR, NPV_ERROR_FORMAT,
+                               "%s: member “%s” shares its bytes with member “%s”: a damaged "
+                               "archive or a zip bomb, not read (Python's zipfile refuses it too)",
+                               npv_source_get_name (file->source), member->path, other->path);
+}
+
+/* Members whose bytes overlap are how a zip bomb multiplies one stream
+ * many times over: both are refused, as Python's zipfile does. */
+static void
+refuse_overlaps (NpvFile *file,
+                 GArray  *spans)
+{
+  g_array_sort (spans, compare_spans);
+  for (guint i = 1; i < spans->len; i++)
+    {
+      Span *prev = &g_array_index (spans, Span, i - 1);
+      Span *span = &g_array_index (spans, Span, i);
+
+      if (span->start < prev->end)
+        {
+          mark_overlapping (file, span->member, prev->member);
+          mark_overlapping (file, prev->member, span->member);
+          /* The longer reach covers what follows. */
+          if (span->end < prev->end)
+            *span = (Span) { span->start, prev->end, prev->member };
+        }
+    }
+}
+
 static gboolean
 open_npz (NpvFile  *file,
           GError  **error)
 {
   g_autoptr(GArray) entries = npv_zip_read_directory (file->source, error);
+  g_autoptr(GArray) spans = NULL;
 
   if (entries == NULL)
     return FALSE;
 
   file->by_name = g_hash_table_new (g_str_hash, g_str_equal);
+  spans = g_array_sized_new (FALSE, FALSE, sizeof (Span), entries->len);
   for (guint i = 0; i < entries->len; i++)
     {
       NpvZipEntry *entry = &g_array_index (entries, NpvZipEntry, i);
@@ -385,12 +446,19 @@ open_npz (NpvFile  *file,
         continue;
       member = npz_member_new (file, entry);
       g_ptr_array_add (file->members, member);
+      if (entry->data_offset != 0)
+        {
+          Span span = { entry->local_header_offset, entry->data_offset + entry->compressed_size, member };
+
+          g_array_append_val (spans, span);
+        }
       /* The first of equal names wins, as in numpy's dict of members. */
       if (!g_hash_table_contains (file->by_name, member->name))
         g_hash_table_insert (file->by_name, member->name, member);
       if (!g_hash_table_contains (file->by_name, member->path))
         g_hash_table_insert (file->by_name, member->path, member);
     }
+  refuse_overlaps (file, spans);
   return TRUE;
 }
 
@@ -698,7 +766,7 @@ open_pickle (NpvFile  *file,
                                       npv_source_ref (source));
   options.encoding = file->latin1 ? NPV_PY_ENCODING_LATIN1 : NPV_PY_ENCODING_BYTES;
   /* Array data is borrowed, not counted: only the tree itself is bounded. */
-  options.max_memory = MAX_OBJECT_PICKLE;
+  options.max_memory = PICKLE_TREE_BUDGET;
   file->pickle = npv_pickle_load_bytes (bytes, 0, &options, NULL, &local_error);
   if (file->pickle == NULL)
     {
@@ -1054,6 +1122,7 @@ open_object_array (NpvFile          *file,
     }
 
   options.encoding = file->latin1 ? NPV_PY_ENCODING_LATIN1 : NPV_PY_ENCODING_BYTES;
+  options.max_memory = PICKLE_TREE_BUDGET;
   root = npv_pickle_load_bytes (bytes, 0, &options, NULL, &local_error);
   if (root == NULL)
     {

@@ -42,6 +42,7 @@
 #define OUT_CHUNK        (256 * 1024)         /* build output per wrap */
 #define SKIP_CHUNK       (64 * 1024)          /* read output thrown away per call */
 #define READ_CHUNK_MAX   (1u << 30)           /* avail_out is a uInt */
+#define MAX_PARKED       4                    /* readers kept between reads */
 #define DEFAULT_SPAN     (1024 * 1024)
 #define MAX_SPAN         ((guint64) 1 << 56)  /* far from overflowing offset + span */
 #define CHECK_IN_EVERY   (1024 * 1024)        /* progress and cancellation */
@@ -87,6 +88,13 @@ struct _NpvInflateIndex
   guint64 size;
   gboolean complete;
   gboolean building;
+
+  /* Readers parked where their last read ended, so that the next read
+   * from there goes on instead of starting again at a checkpoint: in very
+   * compressible data checkpoints lie a whole deflate block apart (4 MiB
+   * of zeros), and a sequential scan would inflate each block many times. */
+  GRWLock parked_lock;
+  GPtrArray *parked;    /* of Reader, at most MAX_PARKED */
 };
 
 /* ---------------------------------------------------------------------- */
@@ -169,6 +177,23 @@ static void
 input_clear (Input *input)
 {
   g_clear_pointer (&input->data, g_free);
+}
+
+/* An inflate in progress: at @pos in the stream, @cur in the output. */
+typedef struct
+{
+  z_stream strm;
+  Input input;
+  guint64 pos;
+  guint64 cur;
+} Reader;
+
+static void
+reader_free (Reader *reader)
+{
+  inflateEnd (&reader->strm);
+  input_clear (&reader->input);
+  g_free (reader);
 }
 
 /* Makes the bytes from stream offset @pos on available: *avail is 0 only
@@ -535,6 +560,8 @@ npv_inflate_index_new (NpvSource        *source,
   index->span = span > 0 ? MIN (span, MAX_SPAN) : DEFAULT_SPAN;
   g_rw_lock_init (&index->lock);
   index->points = g_ptr_array_new_with_free_func (g_free);
+  g_rw_lock_init (&index->parked_lock);
+  index->parked = g_ptr_array_new_with_free_func ((GDestroyNotify) reader_free);
 
   /* Reads can start at once, from the start of the stream. */
   first = g_malloc0 (sizeof (Point));
@@ -560,6 +587,8 @@ index_clear (gpointer data)
 
   g_ptr_array_unref (index->points);
   g_rw_lock_clear (&index->lock);
+  g_ptr_array_unref (index->parked);
+  g_rw_lock_clear (&index->parked_lock);
   npv_source_unref (index->source);
 }
 
@@ -1115,6 +1144,46 @@ reader_next_member (NpvInflateIndex *index,
   return TRUE;
 }
 
+/* Parks @reader, which has inflated up to @cur, for a later read to go
+ * on from; the reader parked longest ago makes room. */
+static void
+reader_park (NpvInflateIndex *index,
+             Reader          *reader)
+{
+  g_rw_lock_writer_lock (&index->parked_lock);
+  if (index->parked->len >= MAX_PARKED)
+    g_ptr_array_remove_index (index->parked, 0);
+  g_ptr_array_add (index->parked, reader);
+  g_rw_lock_writer_unlock (&index->parked_lock);
+}
+
+/* The parked reader furthest on that has not passed @offset, if it is
+ * nearer to @offset than the checkpoint at @point_out. */
+static Reader *
+reader_take_parked (NpvInflateIndex *index,
+                    guint64          offset,
+                    guint64          point_out)
+{
+  Reader *best = NULL;
+  guint best_i = 0;
+
+  g_rw_lock_writer_lock (&index->parked_lock);
+  for (guint i = 0; i < index->parked->len; i++)
+    {
+      Reader *r = g_ptr_array_index (index->parked, i);
+
+      if (r->cur <= offset && r->cur > point_out && (best == NULL || r->cur > best->cur))
+        {
+          best = r;
+          best_i = i;
+        }
+    }
+  if (best != NULL)
+    g_ptr_array_steal_index (index->parked, best_i);
+  g_rw_lock_writer_unlock (&index->parked_lock);
+  return best;
+}
+
 static gboolean
 reader_run (NpvInflateIndex *index,
             const Point     *point,
@@ -1125,84 +1194,86 @@ reader_run (NpvInflateIndex *index,
             GError         **error)
 {
   g_autofree guint8 *skip = NULL;
-  Input input;
-  z_stream strm = { 0 };
+  Reader *r;
   guint64 end = offset + len;
-  guint64 cur = point->out;
-  guint64 pos;
-  gboolean ok = FALSE;
 
-  if (inflateInit2 (&strm, -15) != Z_OK)
+  r = reader_take_parked (index, offset, point->out);
+  if (r == NULL)
     {
-      g_set_error (error, NPV_ERROR, NPV_ERROR_FAILED, "%s: cannot start inflating: out of memory",
-                   npv_source_get_name (index->source));
-      return FALSE;
+      r = g_new0 (Reader, 1);
+      if (inflateInit2 (&r->strm, -15) != Z_OK)
+        {
+          g_free (r);
+          g_set_error (error, NPV_ERROR, NPV_ERROR_FAILED, "%s: cannot start inflating: out of memory",
+                       npv_source_get_name (index->source));
+          return FALSE;
+        }
+      input_init (&r->input, index);
+      r->cur = point->out;
+      if (!reader_start (index, point, &r->input, &r->strm, &r->pos, cancellable, error))
+        goto fail;
     }
-  input_init (&input, index);
-  if (cur < offset)
+  if (r->cur < offset)
     skip = g_malloc (SKIP_CHUNK);
 
-  if (!reader_start (index, point, &input, &strm, &pos, cancellable, error))
-    goto out;
-
-  while (cur < end)
+  while (r->cur < end)
     {
       guint avail_out;
       guint avail_in;
       int ret;
 
       if (g_cancellable_set_error_if_cancelled (cancellable, error))
-        goto out;
-      if (strm.avail_in == 0)
+        goto fail;
+      if (r->strm.avail_in == 0)
         {
           const guint8 *p;
           gsize avail;
 
-          if (!input_at (&input, pos, &p, &avail, error))
-            goto out;
-          strm.next_in = p;
-          strm.avail_in = avail;
+          if (!input_at (&r->input, r->pos, &p, &avail, error))
+            goto fail;
+          r->strm.next_in = p;
+          r->strm.avail_in = avail;
         }
-      if (cur < offset)
+      if (r->cur < offset)
         {
-          avail_out = MIN (SKIP_CHUNK, offset - cur);
-          strm.next_out = skip;
+          avail_out = MIN (SKIP_CHUNK, offset - r->cur);
+          r->strm.next_out = skip;
         }
       else
         {
-          avail_out = MIN (READ_CHUNK_MAX, end - cur);
-          strm.next_out = buffer + (cur - offset);
+          avail_out = MIN (READ_CHUNK_MAX, end - r->cur);
+          r->strm.next_out = buffer + (r->cur - offset);
         }
-      strm.avail_out = avail_out;
-      avail_in = strm.avail_in;
-      ret = inflate (&strm, Z_NO_FLUSH);
-      pos += avail_in - strm.avail_in;
-      cur += avail_out - strm.avail_out;
+      r->strm.avail_out = avail_out;
+      avail_in = r->strm.avail_in;
+      ret = inflate (&r->strm, Z_NO_FLUSH);
+      r->pos += avail_in - r->strm.avail_in;
+      r->cur += avail_out - r->strm.avail_out;
 
-      if (ret == Z_STREAM_END && cur < end)
+      if (ret == Z_STREAM_END && r->cur < end)
         {
           if (index->format != NPV_INFLATE_GZIP)
             {
-              set_error_at (index, error, NPV_ERROR_TRUNCATED, pos,
+              set_error_at (index, error, NPV_ERROR_TRUNCATED, r->pos,
                             "reading past the end of the inflated data (%" G_GUINT64_FORMAT
-                            " bytes), which ends", cur);
-              goto out;
+                            " bytes), which ends", r->cur);
+              goto fail;
             }
-          if (!reader_next_member (index, &input, &strm, &pos, cancellable, error))
-            goto out;
+          if (!reader_next_member (index, &r->input, &r->strm, &r->pos, cancellable, error))
+            goto fail;
         }
       else if (ret != Z_OK && ret != Z_STREAM_END)
         {
-          set_inflate_error (index, error, ret, &strm, pos, cur);
-          goto out;
+          set_inflate_error (index, error, ret, &r->strm, r->pos, r->cur);
+          goto fail;
         }
     }
-  ok = TRUE;
+  reader_park (index, r);
+  return TRUE;
 
-out:
-  inflateEnd (&strm);
-  input_clear (&input);
-  return ok;
+fail:
+  reader_free (r);
+  return FALSE;
 }
 
 gboolean
