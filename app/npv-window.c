@@ -1859,9 +1859,11 @@ show_file (NpvWindow *self,
   set_busy (self, NULL);
   gtk_stack_set_visible_child_name (self->stack, "file");
   /* A file of one array needs no member list. */
-  gtk_widget_set_visible (self->sidebar, !single &&
-                          g_variant_get_boolean (g_action_group_get_action_state (G_ACTION_GROUP (self),
-                                                                                  "show-sidebar")));
+  {
+    g_autoptr(GVariant) show = g_action_group_get_action_state (G_ACTION_GROUP (self), "show-sidebar");
+
+    gtk_widget_set_visible (self->sidebar, !single && g_variant_get_boolean (show));
+  }
 
   if (self->wanted_member == NULL || !select_path (self, self->wanted_member))
     select_first_array (self);
@@ -3489,6 +3491,8 @@ npv_window_init (NpvWindow *self)
     {
       gboolean sidebar = g_settings_get_boolean (self->settings, "sidebar-visible");
       gboolean inspector = g_settings_get_boolean (self->settings, "inspector-visible");
+      g_autoptr(GVariant) style = g_settings_get_value (self->settings, "number-format");
+      g_autoptr(GVariant) decimals = g_settings_get_value (self->settings, "decimals");
 
       gtk_window_set_default_size (GTK_WINDOW (self),
                                    g_settings_get_int (self->settings, "window-width"),
@@ -3499,10 +3503,8 @@ npv_window_init (NpvWindow *self)
                                           g_variant_new_boolean (sidebar));
       g_action_group_change_action_state (G_ACTION_GROUP (self), "show-inspector",
                                           g_variant_new_boolean (inspector));
-      g_action_group_change_action_state (G_ACTION_GROUP (self), "number-format",
-                                          g_settings_get_value (self->settings, "number-format"));
-      g_action_group_change_action_state (G_ACTION_GROUP (self), "decimals",
-                                          g_settings_get_value (self->settings, "decimals"));
+      g_action_group_change_action_state (G_ACTION_GROUP (self), "number-format", style);
+      g_action_group_change_action_state (G_ACTION_GROUP (self), "decimals", decimals);
     }
 
   {

@@ -50,6 +50,9 @@ struct _NpvFile
   /* pickle files: the root of the tree the members point into */
   NpvPyObject *pickle;
   NpvNode *tree;
+  /* while an archive is opened: header bytes -> NpvNpyHeader, so that the
+   * many members of one dtype and shape share one parse and one dtype */
+  GHashTable *header_cache;
 };
 
 static void
@@ -156,6 +159,7 @@ file_clear (gpointer data)
   NpvFile *file = data;
 
   g_clear_pointer (&file->by_name, g_hash_table_unref);
+  g_clear_pointer (&file->header_cache, g_hash_table_unref);
   g_clear_pointer (&file->indexes, g_hash_table_unref);
   g_mutex_clear (&file->index_lock);
   g_clear_pointer (&file->members, g_ptr_array_unref);
@@ -281,6 +285,63 @@ inflate_prefix (NpvSource          *source,
   return g_bytes_new_take (g_steal_pointer (&out), want - z.avail_out);
 }
 
+static void
+header_copy (NpvNpyHeader       *dest,
+             const NpvNpyHeader *src)
+{
+  *dest = *src;
+  dest->dtype = npv_dtype_ref (src->dtype);
+  dest->shape = g_memdup2 (src->shape, MAX (src->ndim, 1) * sizeof (gint64));
+}
+
+static void
+header_free (NpvNpyHeader *header)
+{
+  npv_npy_header_clear (header);
+  g_free (header);
+}
+
+/* npv_npy_header_parse(), or a copy of an earlier member's header when
+ * its bytes are the same (errors are not kept: they name the member). */
+static gboolean
+header_parse_cached (NpvFile       *file,
+                     NpvNpyHeader  *header,
+                     const guint8  *data,
+                     gsize          size,
+                     const char    *where,
+                     GError       **error)
+{
+  gsize len = 0;
+
+  if (file->header_cache != NULL && size >= 12 && memcmp (data, NPV_NPY_MAGIC, NPV_NPY_MAGIC_LEN) == 0)
+    {
+      if (data[6] == 1)
+        len = 10 + (data[8] | (data[9] << 8));
+      else
+        len = 12 + ((gsize) data[8] | ((gsize) data[9] << 8) | ((gsize) data[10] << 16) |
+                    ((gsize) data[11] << 24));
+    }
+  if (len > 0 && len <= size && len <= 4096)
+    {
+      g_autoptr(GBytes) key = g_bytes_new_static (data, len);
+      const NpvNpyHeader *known = g_hash_table_lookup (file->header_cache, key);
+      NpvNpyHeader *copy;
+
+      if (known != NULL)
+        {
+          header_copy (header, known);
+          return TRUE;
+        }
+      if (!npv_npy_header_parse (header, data, size, where, error))
+        return FALSE;
+      copy = g_new (NpvNpyHeader, 1);
+      header_copy (copy, header);
+      g_hash_table_insert (file->header_cache, g_bytes_new (data, len), copy);
+      return TRUE;
+    }
+  return npv_npy_header_parse (header, data, size, where, error);
+}
+
 static NpvMember *
 npz_member_new (NpvFile     *file,
                 NpvZipEntry *entry)
@@ -319,8 +380,8 @@ npz_member_new (NpvFile     *file,
                        entry->compressed_size);
           goto broken;
         }
-      if (!npv_npy_header_parse (&member->header, npv_source_get_data (source) + entry->data_offset,
-                                 entry->uncompressed_size, where, &error) ||
+      if (!header_parse_cached (file, &member->header, npv_source_get_data (source) + entry->data_offset,
+                                entry->uncompressed_size, where, &error) ||
           !npv_npy_header_check_size (&member->header, entry->uncompressed_size, where, &error))
         goto broken;
       member->in_place = !npv_dtype_has_object (member->header.dtype);
@@ -340,7 +401,7 @@ npz_member_new (NpvFile     *file,
           if (prefix == NULL)
             goto broken;
           bytes = g_bytes_get_data (prefix, &len);
-          if (npv_npy_header_parse (&member->header, bytes, len, where, &error))
+          if (header_parse_cached (file, &member->header, bytes, len, where, &error))
             {
               if (!npv_npy_header_check_size (&member->header, entry->uncompressed_size, where,
                                               &error))
@@ -435,6 +496,8 @@ open_npz (NpvFile  *file,
     return FALSE;
 
   file->by_name = g_hash_table_new (g_str_hash, g_str_equal);
+  file->header_cache = g_hash_table_new_full (g_bytes_hash, g_bytes_equal, (GDestroyNotify) g_bytes_unref,
+                                              (GDestroyNotify) header_free);
   spans = g_array_sized_new (FALSE, FALSE, sizeof (Span), entries->len);
   for (guint i = 0; i < entries->len; i++)
     {
@@ -459,6 +522,7 @@ open_npz (NpvFile  *file,
         g_hash_table_insert (file->by_name, member->path, member);
     }
   refuse_overlaps (file, spans);
+  g_clear_pointer (&file->header_cache, g_hash_table_unref);
   return TRUE;
 }
 
