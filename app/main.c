@@ -40,6 +40,9 @@ typedef struct
   GString       *pages;           /* "page@time" the first frame each was seen */
   char          *last_page;
   gboolean       failed;
+  gint64         last_tick;       /* a 10 ms timeout's last run, once mapped */
+  gint64         max_stall;       /* the longest the main loop went without running it */
+  gint64         stall_end;       /* when that stall ended */
 } BenchFirstFrame;
 
 static BenchFirstFrame bench;
@@ -76,12 +79,13 @@ bench_after_paint (GdkFrameClock *clock,
   getrusage (RUSAGE_SELF, &usage);
   printf ("first-frame page=%s main=%" G_GINT64_FORMAT " startup=%" G_GINT64_FORMAT
           " window=%" G_GINT64_FORMAT " realize=%" G_GINT64_FORMAT " map=%" G_GINT64_FORMAT
-          " frame=%" G_GINT64_FORMAT " cpu=%" G_GINT64_FORMAT " frames=%u pages=%s\n",
+          " frame=%" G_GINT64_FORMAT " cpu=%" G_GINT64_FORMAT " stall=%" G_GINT64_FORMAT
+          " stall-end=%" G_GINT64_FORMAT " frames=%u pages=%s\n",
           page, bench.main_time, bench.startup_time, bench.window_time, bench.realize_time,
           bench.map_time, now,
           (gint64) (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * G_USEC_PER_SEC +
           usage.ru_utime.tv_usec + usage.ru_stime.tv_usec,
-          bench.n_frames, bench.pages->str);
+          bench.max_stall, bench.stall_end, bench.n_frames, bench.pages->str);
   if (error)
     printf ("first-frame error: %s\n", text);
   fflush (stdout);
@@ -100,12 +104,31 @@ bench_window_realized (GtkWidget *widget,
                                            G_CALLBACK (bench_after_paint), NULL);
 }
 
+/* How long the window could not answer: the longest gap between runs of
+ * a 10 ms timeout, from the window's mapping on. */
+static gboolean
+bench_tick (gpointer user_data)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  if (bench.last_tick != 0 && now - bench.last_tick > bench.max_stall)
+    {
+      bench.max_stall = now - bench.last_tick;
+      bench.stall_end = now;
+    }
+  bench.last_tick = now;
+  return G_SOURCE_CONTINUE;
+}
+
 static void
 bench_window_mapped (GtkWidget *widget,
                      gpointer   user_data)
 {
   if (bench.map_time == 0)
-    bench.map_time = g_get_monotonic_time ();
+    {
+      bench.map_time = g_get_monotonic_time ();
+      g_timeout_add (10, bench_tick, NULL);
+    }
 }
 
 static void

@@ -22,8 +22,20 @@ const NpvNode   *npv_node_item_get_node   (NpvNodeItem   *self);
 /* The node's member, or %NULL for a folder. */
 const NpvMember *npv_node_item_get_member (NpvNodeItem   *self);
 
-/* A list of items for the children of @node (empty for a leaf). */
-GListStore      *npv_node_item_list_children (NpvFile       *file,
+#define NPV_TYPE_NODE_LIST (npv_node_list_get_type ())
+G_DECLARE_FINAL_TYPE (NpvNodeList, npv_node_list, NPV, NODE_LIST, GObject)
+
+/* A GListModel of items for @nodes (of const NpvNode of @file), each made
+ * when first asked for: opening an archive of a million members costs
+ * nothing per member here. A long list is streamed: it starts with its
+ * first 20,000 nodes and grows by as many at each idle moment of the main
+ * loop, until npv_node_list_is_complete(). @nodes must not change. */
+NpvNodeList     *npv_node_list_new           (NpvFile       *file,
+                                              GPtrArray     *nodes);
+gboolean         npv_node_list_is_complete   (NpvNodeList   *self);
+
+/* The list of items for the children of @node (empty for a leaf). */
+NpvNodeList     *npv_node_item_list_children (NpvFile       *file,
                                               const NpvNode *node);
 
 G_END_DECLS

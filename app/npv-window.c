@@ -78,7 +78,7 @@ struct _NpvWindow
 
   /* the member tree */
   GtkTreeListModel *tree_model;
-  GListStore *all_members;     /* flat, for filtering */
+  GListModel *all_members;     /* every member, flat, for filtering */
   GtkSingleSelection *selection;
   gboolean filtering;
 
@@ -1701,14 +1701,13 @@ selection_changed (GtkSingleSelection *selection,
 }
 
 static void
-collect_members (GPtrArray     *items,
-                 NpvFile       *file,
+collect_members (GPtrArray     *nodes,
                  const NpvNode *node)
 {
   if (node->member != NULL)
-    g_ptr_array_add (items, npv_node_item_new (file, node));
+    g_ptr_array_add (nodes, (gpointer) node);
   for (guint i = 0; node->children != NULL && i < node->children->len; i++)
-    collect_members (items, file, g_ptr_array_index (node->children, i));
+    collect_members (nodes, g_ptr_array_index (node->children, i));
 }
 
 static gboolean
@@ -1739,9 +1738,19 @@ set_tree_model (NpvWindow *self)
   else if (self->filtering)
     {
       GtkFilter *filter = GTK_FILTER (gtk_custom_filter_new (matches_filter, self, NULL));
+      GtkFilterListModel *filtered;
 
-      roots = G_LIST_MODEL (gtk_filter_list_model_new (G_LIST_MODEL (g_object_ref (self->all_members)),
-                                                       filter));
+      if (self->all_members == NULL)
+        {
+          g_autoptr(GPtrArray) nodes = g_ptr_array_new ();
+
+          collect_members (nodes, npv_file_get_tree (self->npv_file));
+          self->all_members = G_LIST_MODEL (npv_node_list_new (self->npv_file, nodes));
+        }
+      filtered = gtk_filter_list_model_new (g_object_ref (self->all_members), filter);
+      /* A million members are matched a batch at a time, between frames. */
+      gtk_filter_list_model_set_incremental (filtered, TRUE);
+      roots = G_LIST_MODEL (filtered);
     }
   else
     roots = G_LIST_MODEL (npv_node_item_list_children (self->npv_file,
@@ -1840,8 +1849,6 @@ static void
 show_file (NpvWindow *self,
            NpvFile   *file)
 {
-  g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func (g_object_unref);
-  const NpvNode *root = npv_file_get_tree (file);
   gboolean single = npv_file_get_format (file) == NPV_FILE_FORMAT_NPY ||
                     npv_file_get_format (file) == NPV_FILE_FORMAT_NPY_GZ ||
                     (npv_file_get_n_members (file) == 1 && npv_file_get_member (file, 0)->name[0] == '\0');
@@ -1850,9 +1857,8 @@ show_file (NpvWindow *self,
   self->npv_file = npv_file_ref (file);
   self->member = NULL;
 
-  g_list_store_remove_all (self->all_members);
-  collect_members (items, file, root);
-  g_list_store_splice (self->all_members, 0, 0, items->pdata, items->len);
+  /* Made when a filter first needs it. */
+  g_clear_object (&self->all_members);
 
   gtk_editable_set_text (GTK_EDITABLE (self->member_filter), "");
   set_tree_model (self);
@@ -2039,6 +2045,7 @@ reset (NpvWindow *self)
   stop_progress (self);
   self->member = NULL;
   g_clear_pointer (&self->npv_file, npv_file_unref);
+  g_clear_object (&self->all_members);
   if (self->selection != NULL)
     set_tree_model (self);
   info_clear (self);
@@ -3558,7 +3565,6 @@ npv_window_init (NpvWindow *self)
       if (g_strcmp0 (view, "heatmap") == 0 || g_strcmp0 (view, "line") == 0)
         gtk_stack_set_visible_child_name (self->view_stack, view);
     }
-  self->all_members = g_list_store_new (NPV_TYPE_NODE_ITEM);
   self->selection = gtk_single_selection_new (NULL);
   gtk_single_selection_set_autoselect (self->selection, FALSE);
   g_signal_connect (self->selection, "notify::selected-item", G_CALLBACK (selection_changed), self);

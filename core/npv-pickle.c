@@ -3279,6 +3279,9 @@ npv_pickle_load_bytes (GBytes                  *bytes,
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   data = g_bytes_get_data (bytes, &size);
+  /* Empty bytes may have no data pointer at all. */
+  if (data == NULL)
+    data = (const guint8 *) "";
   if (offset > size)
     {
       g_set_error (error, NPV_ERROR, NPV_ERROR_FORMAT,

@@ -19,8 +19,8 @@
 
 /* Bounds what one input may inflate to: deflate expands at most about
  * 1032 times, so INPUT_LIMIT bytes never give more than OUTPUT_LIMIT. */
-#define INPUT_LIMIT (16 << 10)
-#define OUTPUT_LIMIT (32 << 20)
+#define INPUT_LIMIT 1024
+#define OUTPUT_LIMIT (2 << 20)
 #define READ_LEN 4096
 
 /* zlib's own answer: the inflated bytes of a raw stream, or %NULL if zlib
@@ -72,7 +72,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
   if (size < 9 || size > INPUT_LIMIT + 9)
     return 0;
   format = (data[0] & 1) ? NPV_INFLATE_GZIP : NPV_INFLATE_RAW;
-  span = (guint64) 1 << (10 + ((data[0] >> 1) & 7));
+  span = (guint64) 1 << (14 + ((data[0] >> 1) & 7));
   memcpy (offsets, data + 1, sizeof offsets);
   data += 9;
   size -= 9;

@@ -130,8 +130,8 @@ def main():
     stored = zlib.compressobj(0, zlib.DEFLATED, -15)
     write(out, 'inflate', 'stored-blocks',
           b'\x00' + struct.pack('<II', 7, 70000) + stored.compress(data * 3) + stored.flush())
-    write(out, 'inflate', 'zeros', b'\x02' + struct.pack('<II', 50000, 1 << 20) +
-          zlib.compress(bytes(1 << 21), 9)[2:-4])
+    write(out, 'inflate', 'zeros', b'\x02' + struct.pack('<II', 50000, 1 << 19) +
+          zlib.compress(bytes(1 << 20), 9)[2:-4])
 
     gz = gzip.compress(npy_bytes(np.arange(12.0).reshape(3, 4)), mtime=0)
     write(out, 'open', 'f8.npy.gz', gz)
