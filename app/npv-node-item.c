@@ -192,6 +192,20 @@ npv_node_list_new (NpvFile   *file,
   return self;
 }
 
+void
+npv_node_list_finish (NpvNodeList *self)
+{
+  guint before;
+
+  g_return_if_fail (NPV_IS_NODE_LIST (self));
+  if (self->n_shown == self->nodes->len)
+    return;
+  g_clear_handle_id (&self->stream_source, g_source_remove);
+  before = self->n_shown;
+  self->n_shown = self->nodes->len;
+  g_list_model_items_changed (G_LIST_MODEL (self), before, 0, self->n_shown - before);
+}
+
 gboolean
 npv_node_list_is_complete (NpvNodeList *self)
 {

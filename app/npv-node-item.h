@@ -33,6 +33,8 @@ G_DECLARE_FINAL_TYPE (NpvNodeList, npv_node_list, NPV, NODE_LIST, GObject)
 NpvNodeList     *npv_node_list_new           (NpvFile       *file,
                                               GPtrArray     *nodes);
 gboolean         npv_node_list_is_complete   (NpvNodeList   *self);
+/* Lists the rest at once. */
+void             npv_node_list_finish        (NpvNodeList   *self);
 
 /* The list of items for the children of @node (empty for a leaf). */
 NpvNodeList     *npv_node_item_list_children (NpvFile       *file,

@@ -1788,9 +1788,31 @@ filter_stopped (GtkSearchEntry *entry,
 }
 
 /* Expands the folders on the way and selects the row of @path. */
+static gboolean select_path_listed (NpvWindow  *self,
+                                    const char *path);
+
+/* Selects the member or folder at @path, or its member called @path. */
 static gboolean
 select_path (NpvWindow  *self,
              const char *path)
+{
+  GListModel *roots;
+
+  if (select_path_listed (self, path))
+    return TRUE;
+  /* A long list may not have listed it yet: list the rest now. */
+  roots = gtk_tree_list_model_get_model (self->tree_model);
+  if (NPV_IS_NODE_LIST (roots) && !npv_node_list_is_complete (NPV_NODE_LIST (roots)))
+    {
+      npv_node_list_finish (NPV_NODE_LIST (roots));
+      return select_path_listed (self, path);
+    }
+  return FALSE;
+}
+
+static gboolean
+select_path_listed (NpvWindow  *self,
+                    const char *path)
 {
   GListModel *model = G_LIST_MODEL (self->tree_model);
 

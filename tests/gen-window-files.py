@@ -513,6 +513,12 @@ def main():
         emit('fact', name, 'Shape', str(array.shape))
         emit('fact', name, 'dtype', array.dtype.str)
 
+    # More members than the member list shows at first (it lists 20,000 at
+    # a time): the last one is selected by name by /window/many-members.
+    many = {'m%d' % i: np.array([i, -i], dtype='<i4') for i in range(50000)}
+    np.savez(path_of('many.npz'), **many)
+    emit('fact', 'many.npz', 'last', str(many['m49999']))
+
     # Tall enough that its last rows are far from its first page: cut short
     # under the window by /window/changed-on-disk.
     np.save(path_of('tall.npy'), np.arange(400000.0).reshape(40000, 10))

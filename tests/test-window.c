@@ -828,6 +828,26 @@ test_changed_on_disk (void)
   g_assert_cmpint (g_rmdir (dir), ==, 0);
 }
 
+/* An archive of more members than are listed at first: the window shows
+ * the first member at once, and the last one can be chosen by name before
+ * the list has caught up. */
+static void
+test_many_members (void)
+{
+  g_autofree char *path = files_path ("many.npz");
+  NpvWindow *window = open_window (path);
+
+  if (!wait_settled (window, "many.npz"))
+    return;
+  check_page (window, "many.npz", "values");
+  if (!npv_window_select_member (window, "m49999"))
+    fail ("many.npz: member m49999 cannot be selected");
+  else if (wait_settled (window, "many.npz, member m49999"))
+    check_text (window, "many.npz, member m49999", fact ("many.npz", "last"));
+  gtk_window_destroy (GTK_WINDOW (window));
+  iterate_for (0.1);
+}
+
 /* With "Reload automatically" on, a rewritten or replaced file is read
  * again without asking. */
 static void
@@ -1070,6 +1090,7 @@ main (int    argc,
   g_test_add_func ("/window/reload", test_reload);
   g_test_add_func ("/window/changed-on-disk", test_changed_on_disk);
   g_test_add_func ("/window/auto-reload", test_auto_reload);
+  g_test_add_func ("/window/many-members", test_many_members);
   g_test_add_func ("/window/export", test_export);
   status = g_test_run ();
   g_strfreev (manifest);
