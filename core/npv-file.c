@@ -311,16 +311,8 @@ header_parse_cached (NpvFile       *file,
                      const char    *where,
                      GError       **error)
 {
-  gsize len = 0;
+  guint64 len = file->header_cache != NULL ? npv_npy_header_length (data, size) : 0;
 
-  if (file->header_cache != NULL && size >= 12 && memcmp (data, NPV_NPY_MAGIC, NPV_NPY_MAGIC_LEN) == 0)
-    {
-      if (data[6] == 1)
-        len = 10 + (data[8] | (data[9] << 8));
-      else
-        len = 12 + ((gsize) data[8] | ((gsize) data[9] << 8) | ((gsize) data[10] << 16) |
-                    ((gsize) data[11] << 24));
-    }
   if (len > 0 && len <= size && len <= 4096)
     {
       g_autoptr(GBytes) key = g_bytes_new_static (data, len);
@@ -890,72 +882,6 @@ open_pickle_array (NpvFile          *file,
   return npv_array_new (source, h->dtype, 0, h->ndim, h->shape, h->fortran_order);
 }
 
-static gboolean file_parse_guarded (NpvFile       *file,
-                                    const guint8  *data,
-                                    guint64        size,
-                                    const char    *name,
-                                    GError       **error);
-static gboolean file_parse         (NpvFile       *file,
-                                    const guint8  *data,
-                                    guint64        size,
-                                    const char    *name,
-                                    GError       **error);
-
-static NpvFile *
-file_open_source (NpvSource     *source,
-                  gboolean       in_memory,
-                  NpvFileFlags   flags,
-                  GError       **error)
-{
-  g_autoptr(NpvFile) file = g_atomic_rc_box_new0 (NpvFile);
-  const guint8 *data = npv_source_get_data (source);
-  guint64 size = npv_source_get_size (source);
-  const char *name = npv_source_get_name (source);
-
-  file->source = npv_source_ref (source);
-  file->in_memory = in_memory;
-  file->latin1 = (flags & NPV_FILE_FLAGS_LATIN1) != 0;
-  g_mutex_init (&file->index_lock);
-  file->indexes = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) npv_inflate_index_unref);
-  file->members = g_ptr_array_new_with_free_func ((GDestroyNotify) member_free);
-
-  if (size == 0)
-    {
-      g_set_error (error, NPV_ERROR, NPV_ERROR_FORMAT,
-                   "%s: the file is empty (expected an .npy, .npz, .npy.gz or pickle file)", name);
-      return NULL;
-    }
-
-  if (!file_parse_guarded (file, data, size, name, error))
-    return NULL;
-  build_tree (file);
-  return g_steal_pointer (&file);
-}
-
-/* Headers, the zip directory and pickles are parsed in the mapping. */
-static gboolean
-file_parse_guarded (NpvFile       *file,
-                    const guint8  *data,
-                    guint64        size,
-                    const char    *name,
-                    GError       **error)
-{
-  NpvGuard guard;
-  gboolean parsed;
-
-  if (!npv_guard_enter (&guard))
-    {
-      g_clear_error (error);
-      g_set_error (error, NPV_ERROR, NPV_ERROR_TRUNCATED,
-                   "%s: the file changed on disk while it was being opened (it is shorter now)",
-                   name);
-      return FALSE;
-    }
-  parsed = file_parse (file, data, size, name, error);
-  npv_guard_leave (&guard);
-  return parsed;
-}
-
 /* Finds the format by the first bytes and reads the members. */
 static gboolean
 file_parse (NpvFile       *file,
@@ -1000,6 +926,61 @@ file_parse (NpvFile       *file,
                  "or a pickle, found %s", name, start->str);
   }
   return FALSE;
+}
+
+/* Headers, the zip directory and pickles are parsed in the mapping. */
+static gboolean
+file_parse_guarded (NpvFile       *file,
+                    const guint8  *data,
+                    guint64        size,
+                    const char    *name,
+                    GError       **error)
+{
+  NpvGuard guard;
+  gboolean parsed;
+
+  if (!npv_guard_enter (&guard))
+    {
+      g_clear_error (error);
+      g_set_error (error, NPV_ERROR, NPV_ERROR_TRUNCATED,
+                   "%s: the file changed on disk while it was being opened (it is shorter now)",
+                   name);
+      return FALSE;
+    }
+  parsed = file_parse (file, data, size, name, error);
+  npv_guard_leave (&guard);
+  return parsed;
+}
+
+static NpvFile *
+file_open_source (NpvSource     *source,
+                  gboolean       in_memory,
+                  NpvFileFlags   flags,
+                  GError       **error)
+{
+  g_autoptr(NpvFile) file = g_atomic_rc_box_new0 (NpvFile);
+  const guint8 *data = npv_source_get_data (source);
+  guint64 size = npv_source_get_size (source);
+  const char *name = npv_source_get_name (source);
+
+  file->source = npv_source_ref (source);
+  file->in_memory = in_memory;
+  file->latin1 = (flags & NPV_FILE_FLAGS_LATIN1) != 0;
+  g_mutex_init (&file->index_lock);
+  file->indexes = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) npv_inflate_index_unref);
+  file->members = g_ptr_array_new_with_free_func ((GDestroyNotify) member_free);
+
+  if (size == 0)
+    {
+      g_set_error (error, NPV_ERROR, NPV_ERROR_FORMAT,
+                   "%s: the file is empty (expected an .npy, .npz, .npy.gz or pickle file)", name);
+      return NULL;
+    }
+
+  if (!file_parse_guarded (file, data, size, name, error))
+    return NULL;
+  build_tree (file);
+  return g_steal_pointer (&file);
 }
 
 NpvFile *

@@ -84,6 +84,30 @@ decode_header_text (const guint8  *text,
   return g_string_free (out, FALSE);
 }
 
+/* The header text's length: 2 bytes in version 1.0, 4 after. */
+static guint64
+length_field (const guint8 *data,
+              guint8        major)
+{
+  if (major == 1)
+    return data[8] | (data[9] << 8);
+  return (guint64) data[8] | ((guint64) data[9] << 8) |
+         ((guint64) data[10] << 16) | ((guint64) data[11] << 24);
+}
+
+guint64
+npv_npy_header_length (const guint8 *data,
+                       gsize         size)
+{
+  gsize prefix_len;
+
+  if (size < 12 || memcmp (data, NPV_NPY_MAGIC, NPV_NPY_MAGIC_LEN) != 0 ||
+      data[6] < 1 || data[6] > 3)
+    return 0;
+  prefix_len = data[6] == 1 ? 10 : 12;
+  return prefix_len + length_field (data, data[6]);
+}
+
 gboolean
 npv_npy_header_parse (NpvNpyHeader  *header,
                       const guint8  *data,
@@ -130,11 +154,7 @@ npv_npy_header_parse (NpvNpyHeader  *header,
                    name, size);
       return FALSE;
     }
-  if (header->major == 1)
-    header_len = data[8] | (data[9] << 8);
-  else
-    header_len = (guint64) data[8] | ((guint64) data[9] << 8) |
-                 ((guint64) data[10] << 16) | ((guint64) data[11] << 24);
+  header_len = length_field (data, header->major);
 
   if (header_len > size - prefix_len)
     {

@@ -37,6 +37,12 @@ gboolean npv_npy_header_parse      (NpvNpyHeader  *header,
                                     const char    *name,
                                     GError       **error);
 
+/* The bytes from the magic to the end of the header text, as the header's
+ * own length field gives them (not checked against @size), or 0 when
+ * @data does not start like an .npy of version 1.0, 2.0 or 3.0. */
+guint64  npv_npy_header_length     (const guint8  *data,
+                                    gsize          size);
+
 /* Fails with both sizes in the message when fewer than the header's nbytes
  * follow the header in a file of @file_size bytes. */
 gboolean npv_npy_header_check_size (const NpvNpyHeader  *header,

@@ -18,7 +18,6 @@ sanitizers keep freed memory in quarantine).
 import argparse
 import io
 import os
-import resource
 import signal
 import struct
 import subprocess
